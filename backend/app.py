@@ -1,0 +1,46 @@
+"""Application factory: one app per settings object, so tests can run many side by side."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.auth import load_secret
+from backend.db import make_engine, run_migrations
+from backend.rest.deps import Runtime
+from backend.rest.errors import install_error_handlers
+from backend.rest.limits import BodyLimitMiddleware
+from backend.rest.routes import api_router
+from backend.rest.schemas import HealthOut
+from backend.settings import Settings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        run_migrations(engine)
+    runtime = Runtime(settings=settings, engine=engine, secret=load_secret(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Local Sync",
+        version=VERSION,
+        description="Keeps local folders of markdown in sync with a shared workspace.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.include_router(api_router())
+
+    @app.get("/healthz", response_model=HealthOut, tags=["health"])
+    def healthz() -> HealthOut:
+        return HealthOut(status="ok")
+
+    return app

@@ -1,0 +1,1 @@
+"""REST compatibility layer for the documented ``/api/local-sync/*`` paths."""

@@ -1,0 +1,26 @@
+"""One router per group of the documented API, mounted under ``/api/local-sync``."""
+
+from fastapi import APIRouter
+
+from backend.rest.routes import conflicts, connectors, files, sources
+from backend.rest.schemas import ErrorOut
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in [
+        (400, "Malformed request or missing x-workspace-id"),
+        (401, "Missing, malformed, expired or forged token"),
+        (403, "Token does not grant this workspace"),
+        (404, "Not found in this workspace"),
+        (409, "State forbids the call"),
+        (413, "Over a size limit"),
+        (422, "Invalid input"),
+    ]
+}
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/local-sync", responses=ERRORS)
+    for module in (connectors, sources, files, conflicts):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,62 @@
+"""Conflicts and history endpoints."""
+
+from fastapi import APIRouter
+
+from backend.rest import shapes
+from backend.rest.deps import CtxDep
+from backend.rest.schemas import (
+    ConflictOut,
+    ConflictsRequest,
+    HistoryRequest,
+    ResolveOut,
+    ResolveRequest,
+    VersionOut,
+)
+from backend.services import conflicts, files
+
+router = APIRouter(tags=["conflicts & history"])
+
+
+@router.post("/sources/conflicts", response_model=list[ConflictOut])
+def list_conflicts(body: ConflictsRequest, ctx: CtxDep) -> list[ConflictOut]:
+    """Lists open conflicts for a source (``status`` selects resolved ones, or null for all)."""
+    with ctx.transaction() as session:
+        rows = conflicts.list_conflicts(session, ctx.workspace_id, body.source_id, body.status)
+    return [shapes.conflict(r) for r in rows]
+
+
+@router.post("/sources/conflicts/resolve", response_model=ResolveOut)
+def resolve(body: ResolveRequest, ctx: CtxDep) -> ResolveOut:
+    """Resolves a conflict with keep_local, keep_raven or manual_merge (+ resolvedContent)."""
+    with ctx.transaction() as session:
+        result = conflicts.resolve_conflict(
+            session,
+            ctx.workspace_id,
+            body.conflict_id,
+            body.resolution,
+            ctx.settings,
+            resolved_content=body.resolved_content,
+            revision=body.revision,
+            source_id=body.source_id,
+        )
+    return ResolveOut(
+        conflict=shapes.conflict(result.conflict),
+        hash=result.digest,
+        event_cursor=result.event_cursor,
+    )
+
+
+@router.post("/sources/history", response_model=list[VersionOut])
+def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
+    """Returns version snapshots for a synced file path, newest first."""
+    with ctx.transaction() as session:
+        result = files.file_history(
+            session,
+            ctx.workspace_id,
+            body.source_id,
+            body.relative_path,
+            limit=body.limit,
+            before=body.before,
+            with_content=body.include_content,
+        )
+    return shapes.history(result)

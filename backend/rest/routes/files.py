@@ -1,0 +1,110 @@
+"""File sync endpoints: files, file, file/update, push-batch, deltas."""
+
+from fastapi import APIRouter
+
+from backend.rest import shapes
+from backend.rest.deps import CtxDep
+from backend.rest.schemas import (
+    DeltasOut,
+    DeltasRequest,
+    FileOut,
+    FileRecordOut,
+    FileRequest,
+    ListFilesRequest,
+    PushBatchOut,
+    PushBatchRequest,
+    UpdateFileOut,
+    UpdateFileRequest,
+)
+from backend.services import deltas as deltas_service
+from backend.services import files, sync
+
+router = APIRouter(tags=["files"])
+
+_STATUS = {"applied": "ok", "merged": "merged", "conflict": "conflict", "unchanged": "unchanged"}
+
+
+@router.post("/sources/files", response_model=list[FileOut])
+def list_files(body: ListFilesRequest, ctx: CtxDep) -> list[FileOut]:
+    """Lists synced files for a source, ordered by path (page with ``after``)."""
+    with ctx.transaction() as session:
+        rows = files.list_files(
+            session,
+            ctx.workspace_id,
+            body.source_id,
+            prefix=body.prefix,
+            state=body.state,
+            include_deleted=body.include_deleted,
+            after=body.after,
+            limit=body.limit,
+        )
+    return [shapes.file(r) for r in rows]
+
+
+@router.post("/sources/file", response_model=FileRecordOut)
+def get_file(body: FileRequest, ctx: CtxDep) -> FileRecordOut:
+    """Returns a synced file content record."""
+    with ctx.transaction() as session:
+        record = files.get_file(session, ctx.workspace_id, body.source_id, body.relative_path)
+    return shapes.file_record(record)
+
+
+@router.post("/sources/file/update", response_model=UpdateFileOut)
+def update_file(body: UpdateFileRequest, ctx: CtxDep) -> UpdateFileOut:
+    """Updates a synced file from Raven-side editing (bidirectional sources only)."""
+    with ctx.transaction() as session:
+        result = sync.update_file(
+            session,
+            ctx.workspace_id,
+            body.source_id,
+            body.relative_path,
+            body.content,
+            body.base_hash,
+            ctx.settings,
+        )
+    outcome = result.outcome
+    return UpdateFileOut(
+        status=_STATUS[outcome.status],
+        source_id=result.source_id,
+        relative_path=result.relative_path,
+        hash=outcome.digest,
+        conflict_id=outcome.conflict_id,
+        event_cursor=result.event_cursor,
+    )
+
+
+@router.post("/sources/push-batch", response_model=PushBatchOut)
+def push_batch(body: PushBatchRequest, ctx: CtxDep) -> PushBatchOut:
+    """Pushes connector operations (upserts/deletes) in one transaction."""
+    items = [
+        sync.PushItem(
+            operation_id=i.operation_id,
+            relative_path=i.relative_path,
+            content=i.content,
+            content_type=i.content_type,
+            content_hash=i.content_hash,
+            base_hash=i.base_hash,
+            is_delete=i.is_delete,
+        )
+        for i in body.items
+    ]
+    with ctx.transaction() as session:
+        result = sync.push_batch(
+            session, ctx.workspace_id, body.source_id, items, ctx.settings, body.connector_id
+        )
+    return shapes.batch(result)
+
+
+@router.post("/sources/deltas", response_model=DeltasOut)
+def deltas(body: DeltasRequest, ctx: CtxDep) -> DeltasOut:
+    """Returns ordered events after a cursor."""
+    with ctx.transaction() as session:
+        page = deltas_service.read_deltas(
+            session,
+            ctx.workspace_id,
+            body.source_id,
+            body.cursor,
+            body.limit,
+            ctx.settings.deltas_default_limit,
+        )
+    return shapes.deltas(page)

@@ -1,0 +1,148 @@
+"""Converters from service results to REST wire shapes."""
+
+from backend.models import Conflict, Connector, Event, File, Source, Version
+from backend.rest import schemas as s
+from backend.services.connectors import is_online
+from backend.services.deltas import DeltaPage
+from backend.services.files import FileRecord, History
+from backend.services.sources import SourceStats
+from backend.services.sync import BatchResult
+
+
+def connector(row: Connector, online_window: int) -> s.ConnectorOut:
+    return s.ConnectorOut(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        name=row.name,
+        platform=row.platform,
+        version=row.version,
+        created_at=row.created_at,
+        last_heartbeat_at=row.last_heartbeat_at,
+        online=is_online(row, online_window),
+    )
+
+
+def source(row: Source, stats: SourceStats | None = None) -> s.SourceOut:
+    return s.SourceOut(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        name=row.name,
+        mode=row.mode,
+        connector_id=row.connector_id,
+        include_patterns=row.include_patterns,
+        exclude_patterns=row.exclude_patterns,
+        status=row.status,
+        auto_merge=row.auto_merge,
+        merge_granularity=row.merge_granularity,
+        last_cursor=row.last_cursor,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        file_count=stats.file_count if stats else None,
+        open_conflicts=stats.open_conflicts if stats else None,
+    )
+
+
+def file(row: File) -> s.FileOut:
+    return s.FileOut(
+        relative_path=row.relative_path,
+        hash=row.current_hash,
+        last_synced_hash=row.current_hash,
+        state=row.state,
+        content_type=row.content_type,
+        size=row.size,
+        version_count=row.version_count,
+        updated_at=row.updated_at,
+    )
+
+
+def file_record(record: FileRecord) -> s.FileRecordOut:
+    return s.FileRecordOut(
+        **file(record.file).model_dump(),
+        source_id=record.source_id,
+        content=record.content,
+        conflict_id=record.conflict_id,
+    )
+
+
+def batch(result: BatchResult) -> s.PushBatchOut:
+    return s.PushBatchOut(
+        source_id=result.source_id,
+        applied=result.applied,
+        conflicts=result.conflicts,
+        event_cursor=result.event_cursor,
+        results=[
+            s.ItemResultOut(
+                operation_id=r.operation_id,
+                relative_path=r.relative_path,
+                status=r.status,
+                hash=r.hash,
+                conflict_id=r.conflict_id,
+                code=r.code,
+                message=r.message,
+            )
+            for r in result.results
+        ],
+    )
+
+
+def event(row: Event, contents: dict[str, str]) -> s.EventOut:
+    payload = dict(row.payload)
+    if row.type == "file.upsert":
+        payload["content"] = contents.get(payload.get("hash", ""))
+    return s.EventOut(
+        cursor=row.cursor,
+        type=row.type,
+        relative_path=row.relative_path,
+        payload=payload,
+        created_at=row.created_at,
+    )
+
+
+def deltas(page: DeltaPage) -> s.DeltasOut:
+    return s.DeltasOut(
+        source_id=page.source_id,
+        cursor=page.cursor,
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+        events=[event(e, page.contents) for e in page.events],
+    )
+
+
+def conflict(row: Conflict) -> s.ConflictOut:
+    return s.ConflictOut(
+        id=row.id,
+        source_id=row.source_id,
+        relative_path=row.relative_path,
+        status=row.status,
+        reason=row.reason,
+        base_hash=row.base_hash,
+        local_hash=row.local_hash,
+        remote_hash=row.remote_hash,
+        local_deleted=row.local_deleted,
+        remote_deleted=row.remote_deleted,
+        revision=row.revision,
+        resolution=row.resolution,
+        resolved_hash=row.resolved_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        resolved_at=row.resolved_at,
+    )
+
+
+def version(row: Version, contents: dict[str, str]) -> s.VersionOut:
+    return s.VersionOut(
+        seq=row.seq,
+        hash=row.hash,
+        origin=row.origin,
+        deleted=row.hash is None,
+        size=row.size,
+        recorded_at=row.created_at,
+        operation_id=row.operation_id,
+        connector_id=row.connector_id,
+        conflict_id=row.conflict_id,
+        content=contents.get(row.hash) if row.hash else None,
+    )
+
+
+def history(result: History) -> list[s.VersionOut]:
+    return [version(v, result.contents) for v in result.versions]

@@ -1,0 +1,71 @@
+"""Content validation and the content-addressed blob store."""
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from backend.errors import InvalidInput, TooLarge
+from backend.models import Blob
+
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sha256_hex(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def check_content(content: object, max_bytes: int) -> tuple[str, int]:
+    """Return ``(hash, size)`` of acceptable content, or raise.
+
+    Lone surrogates cannot be stored as UTF-8 and NUL cannot live in a
+    PostgreSQL text column, so both are refused here rather than failing later.
+    """
+    if not isinstance(content, str):
+        raise InvalidInput("content must be a string", "MISSING_CONTENT")
+    try:
+        data = content.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("content is not valid UTF-8 text", "INVALID_CONTENT") from None
+    if len(data) > max_bytes:
+        raise TooLarge(
+            f"content is {len(data)} bytes, over the limit of {max_bytes}", "CONTENT_TOO_LARGE"
+        )
+    if b"\x00" in data:
+        raise InvalidInput("content contains a NUL byte; only text is synced", "INVALID_CONTENT")
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def check_hash(value: object, field: str) -> str | None:
+    """Accept an absent hash or 64 hex digits (case-folded to the canonical lowercase)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _HASH.match(value.lower()):
+        raise InvalidInput(f"{field} must be a sha256 hex digest", "INVALID_HASH")
+    return value.lower()
+
+
+def store_blob(session: Session, digest: str, content: str, size: int) -> None:
+    """Insert the blob unless present; concurrent writers of the same content both succeed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Blob).values(hash=digest, content=content, size=size)
+    session.exec(statement.on_conflict_do_nothing(index_elements=["hash"]))
+
+
+def load_blob(session: Session, digest: str | None) -> str | None:
+    if digest is None:
+        return None
+    blob = session.get(Blob, digest)
+    return blob.content if blob else None
+
+
+def load_blobs(session: Session, digests: Iterable[str | None]) -> dict[str, str]:
+    """Fetch many blobs in one query (deltas and history pages)."""
+    wanted = {d for d in digests if d}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Blob).where(col(Blob.hash).in_(wanted)))
+    return {row.hash: row.content for row in rows}

@@ -1,0 +1,163 @@
+"""Files and their append-only version history."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from backend.errors import InvalidInput, NotFound
+from backend.models import Conflict, File, Source, Version, utcnow
+from backend.paths import normalise_path
+from backend.services.content import load_blob, load_blobs
+from backend.services.sources import get_source
+
+STATES = ("ok", "conflict", "deleted")
+MAX_LIST_LIMIT = 5000
+MAX_HISTORY_LIMIT = 500
+
+
+def find_file(session: Session, source_id: str, path: str) -> File | None:
+    statement = select(File).where(File.source_id == source_id, File.relative_path == path)
+    return session.exec(statement).first()
+
+
+def ensure_file(session: Session, source: Source, path: str, content_type: str) -> File:
+    """The file row for ``path``; a deleted path keeps its row, so history continues."""
+    existing = find_file(session, source.id, path)
+    if existing is not None:
+        return existing
+    created = File(source_id=source.id, relative_path=path, content_type=content_type)
+    session.add(created)
+    session.flush()
+    return created
+
+
+def append_version(
+    session: Session,
+    file: File,
+    *,
+    digest: str | None,
+    size: int,
+    origin: str,
+    operation_id: str | None = None,
+    connector_id: str | None = None,
+    conflict_id: str | None = None,
+) -> Version:
+    """Append one history entry; the cost does not depend on how long the history is.
+
+    ``digest`` None records a tombstone. The caller decides separately whether
+    the entry also becomes the file's current content.
+    """
+    file.version_count += 1
+    version = Version(
+        file_id=file.id or 0,
+        seq=file.version_count,
+        hash=digest,
+        origin=origin,
+        size=size,
+        operation_id=operation_id,
+        connector_id=connector_id,
+        conflict_id=conflict_id,
+        created_at=utcnow(),
+    )
+    session.add(version)
+    session.add(file)
+    return version
+
+
+def set_current(
+    session: Session, file: File, digest: str | None, size: int, content_type: str | None = None
+) -> None:
+    file.current_hash = digest
+    file.size = size if digest else 0
+    file.state = "ok" if digest else "deleted"
+    if content_type:
+        file.content_type = content_type
+    file.updated_at = utcnow()
+    session.add(file)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    source_id: str
+    file: File
+    content: str | None
+    conflict_id: str | None
+
+
+def open_conflict_id(session: Session, file: File) -> str | None:
+    if file.state != "conflict":
+        return None
+    statement = select(Conflict.id).where(Conflict.file_id == file.id, Conflict.status == "open")
+    return session.exec(statement).first()
+
+
+def get_file(session: Session, workspace_id: str, source_id: str, path: object) -> FileRecord:
+    source = get_source(session, workspace_id, source_id)
+    file = find_file(session, source.id, normalise_path(path))
+    if file is None:
+        raise NotFound("file not found", "FILE_NOT_FOUND")
+    content = load_blob(session, file.current_hash)
+    return FileRecord(source.id, file, content, open_conflict_id(session, file))
+
+
+def list_files(
+    session: Session,
+    workspace_id: str,
+    source_id: str,
+    *,
+    prefix: str | None = None,
+    state: str | None = None,
+    include_deleted: bool = False,
+    after: str | None = None,
+    limit: int = 1000,
+) -> list[File]:
+    """Files ordered by path; ``after`` is the last path of the previous page."""
+    source = get_source(session, workspace_id, source_id)
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT}", "INVALID_LIMIT")
+    statement = select(File).where(File.source_id == source.id)
+    if state is not None:
+        if state not in STATES:
+            raise InvalidInput(f"state must be one of {', '.join(STATES)}", "INVALID_STATE")
+        statement = statement.where(File.state == state)
+    elif not include_deleted:
+        statement = statement.where(File.state != "deleted")
+    if prefix:
+        statement = statement.where(col(File.relative_path).startswith(prefix, autoescape=True))
+    if after:
+        statement = statement.where(col(File.relative_path) > after)
+    statement = statement.order_by(col(File.relative_path)).limit(limit)
+    return list(session.exec(statement))
+
+
+@dataclass(frozen=True)
+class History:
+    source_id: str
+    file: File
+    versions: list[Version]
+    contents: dict[str, str]
+
+
+def file_history(
+    session: Session,
+    workspace_id: str,
+    source_id: str,
+    path: object,
+    *,
+    limit: int = 100,
+    before: int | None = None,
+    with_content: bool = True,
+) -> History:
+    """Versions newest first; ``before`` is a version ``seq`` to page backwards from."""
+    source = get_source(session, workspace_id, source_id)
+    file = find_file(session, source.id, normalise_path(path))
+    if file is None:
+        raise NotFound("file not found", "FILE_NOT_FOUND")
+    if not 1 <= limit <= MAX_HISTORY_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_HISTORY_LIMIT}", "INVALID_LIMIT")
+    statement = select(Version).where(Version.file_id == file.id)
+    if before is not None:
+        statement = statement.where(Version.seq < before)
+    versions = list(session.exec(statement.order_by(col(Version.seq).desc()).limit(limit)))
+    contents = load_blobs(session, (v.hash for v in versions)) if with_content else {}
+    return History(source.id, file, versions, contents)

@@ -1,0 +1,135 @@
+"""Sources: creation, listing, pause and resume."""
+
+from dataclasses import dataclass, field
+
+import pathspec
+from sqlmodel import Session, col, func, select
+
+from backend.errors import InvalidInput, NotFound
+from backend.models import Conflict, File, Source, utcnow
+from backend.services.connectors import get_connector
+from backend.services.events import emit
+
+MODES = ("import_only", "local_to_cloud", "bidirectional")
+GRANULARITIES = ("line", "word")
+DEFAULT_INCLUDE = ["**/*.md"]
+MAX_PATTERNS = 200
+MAX_PATTERN_LENGTH = 1024
+
+
+@dataclass
+class SourceSpec:
+    """What a client asks for when creating a source."""
+
+    name: str
+    mode: str
+    connector_id: str | None = None
+    include_patterns: list[str] | None = None
+    exclude_patterns: list[str] = field(default_factory=list)
+    auto_merge: bool = True
+    merge_granularity: str = "line"
+
+
+def _patterns(values: list[str], field_name: str) -> list[str]:
+    """Refuse patterns that gitignore semantics cannot compile, before a connector trips on them."""
+    if len(values) > MAX_PATTERNS:
+        raise InvalidInput(f"{field_name} has more than {MAX_PATTERNS} patterns")
+    for pattern in values:
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise InvalidInput(f"{field_name} entries must be non-empty strings")
+        if len(pattern) > MAX_PATTERN_LENGTH or "\x00" in pattern:
+            raise InvalidInput(f"{field_name} has an invalid pattern")
+    try:
+        pathspec.GitIgnoreSpec.from_lines(values)
+    except Exception as exc:
+        raise InvalidInput(f"{field_name}: {exc}", "INVALID_PATTERN") from None
+    return list(values)
+
+
+def create_source(session: Session, workspace_id: str, spec: SourceSpec) -> Source:
+    name = spec.name.strip() if isinstance(spec.name, str) else ""
+    if not name or len(name) > 200:
+        raise InvalidInput("name must be 1 to 200 characters")
+    if spec.mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}", "INVALID_MODE")
+    if spec.merge_granularity not in GRANULARITIES:
+        raise InvalidInput("mergeGranularity must be 'line' or 'word'")
+    if spec.connector_id is not None:
+        get_connector(session, workspace_id, spec.connector_id)
+    include = DEFAULT_INCLUDE if spec.include_patterns is None else spec.include_patterns
+    source = Source(
+        workspace_id=workspace_id,
+        name=name,
+        mode=spec.mode,
+        connector_id=spec.connector_id,
+        include_patterns=_patterns(include, "includePatterns"),
+        exclude_patterns=_patterns(spec.exclude_patterns, "excludePatterns"),
+        auto_merge=spec.auto_merge,
+        merge_granularity=spec.merge_granularity,
+    )
+    session.add(source)
+    session.flush()
+    return source
+
+
+def get_source(session: Session, workspace_id: str, source_id: str, lock: bool = False) -> Source:
+    """Load a source of this workspace; ``lock`` takes its row lock for a write transaction."""
+    if not isinstance(source_id, str) or not source_id:
+        raise InvalidInput("sourceId is required")
+    statement = select(Source).where(Source.id == source_id)
+    if lock:
+        statement = statement.with_for_update()
+    source = session.exec(statement).first()
+    if source is None or source.workspace_id != workspace_id:
+        raise NotFound("source not found", "SOURCE_NOT_FOUND")
+    return source
+
+
+def list_sources(session: Session, workspace_id: str) -> list[Source]:
+    statement = (
+        select(Source)
+        .where(Source.workspace_id == workspace_id)
+        .order_by(col(Source.created_at), col(Source.id))
+    )
+    return list(session.exec(statement))
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    file_count: int
+    open_conflicts: int
+
+
+def source_stats(session: Session, source_ids: list[str]) -> dict[str, SourceStats]:
+    """File and open-conflict counts for many sources in two grouped queries."""
+    if not source_ids:
+        return {}
+    files = dict(
+        session.exec(
+            select(File.source_id, func.count())
+            .where(col(File.source_id).in_(source_ids), File.state != "deleted")
+            .group_by(col(File.source_id))
+        ).all()
+    )
+    conflicts = dict(
+        session.exec(
+            select(Conflict.source_id, func.count())
+            .where(col(Conflict.source_id).in_(source_ids), Conflict.status == "open")
+            .group_by(col(Conflict.source_id))
+        ).all()
+    )
+    return {
+        sid: SourceStats(int(files.get(sid, 0)), int(conflicts.get(sid, 0))) for sid in source_ids
+    }
+
+
+def set_status(session: Session, workspace_id: str, source_id: str, status: str) -> Source:
+    """Pause or resume; only a real change emits ``source.paused`` / ``source.resumed``."""
+    source = get_source(session, workspace_id, source_id, lock=True)
+    if source.status != status:
+        source.status = status
+        source.updated_at = utcnow()
+        session.add(source)
+        emit(session, source, f"source.{'paused' if status == 'paused' else 'resumed'}", None, {})
+        session.flush()
+    return source
