@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from backend.auth import load_secret
 from backend.db import make_engine, run_migrations
+from backend.graphql.schema import graphql_router
 from backend.rest.deps import Runtime
 from backend.rest.errors import install_error_handlers
 from backend.rest.limits import BodyLimitMiddleware
@@ -38,6 +39,7 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.include_router(api_router())
+    app.include_router(graphql_router(runtime), prefix="/graphql", include_in_schema=False)
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     def healthz() -> HealthOut:

@@ -55,6 +55,14 @@ def token(workspaces: tuple[str, ...], user: str, ttl: int | None) -> None:
     click.echo(mint_token(load_settings(), list(workspaces), user=user, ttl_seconds=ttl))
 
 
+@main.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL); `make schema` writes it to schema.graphql."""
+    from backend.graphql.schema import build_schema
+
+    click.echo(build_schema(load_settings()).as_str())
+
+
 def _redact(url: str) -> str:
     """Hide a password in a database URL before printing it."""
     from sqlalchemy.engine import make_url

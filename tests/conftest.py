@@ -9,13 +9,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from backend.app import create_app
 from backend.settings import Settings
@@ -124,3 +124,34 @@ def other_api(live_server: LiveServer) -> Iterator[Api]:
     """A second tenant on the same server, for isolation tests."""
     with Api(live_server.url, live_server.settings, f"ws-{uuid.uuid4().hex[:12]}") as client:
         yield client
+
+
+@pytest.fixture
+def start_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., LiveServer]]:
+    """Start extra servers on this backend's database with settings overrides.
+
+    They share the database with ``live_server`` (as several processes of one
+    deployment would) and are stopped when the test ends.
+    """
+    servers: list[LiveServer] = []
+
+    def start(**overrides: object) -> LiveServer:
+        data_dir = overrides.pop("data_dir", None) or tmp_path_factory.mktemp("server")
+        settings = make_settings(database_url, Path(str(data_dir)), **overrides)
+        server = LiveServer(settings).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def db_engine(settings: Settings) -> Iterator[Engine]:
+    """A direct connection to the test database, for checks the API cannot show (blob rows)."""
+    engine = create_engine(settings.resolved_database_url())
+    yield engine
+    engine.dispose()

@@ -1,7 +1,9 @@
 """Test helpers that speak the REST API exactly as a client would."""
 
 import hashlib
+import re
 import uuid
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -11,6 +13,25 @@ from backend.auth import mint_token
 from backend.settings import Settings
 
 PREFIX = "/api/local-sync/"
+DOCUMENTED_PATHS = [
+    "connectors/register",
+    "connectors/heartbeat",
+    "sources",
+    "sources/list",
+    "sources/pause",
+    "sources/resume",
+    "sources/files",
+    "sources/file",
+    "sources/file/update",
+    "sources/push-batch",
+    "sources/deltas",
+    "sources/conflicts",
+    "sources/conflicts/preview",
+    "sources/conflicts/resolve",
+    "sources/history",
+]
+"""Every path of ``spec/local-sync-api.md``, relative to ``PREFIX``."""
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 
 def sha(text: str) -> str:
@@ -43,6 +64,19 @@ class Api:
     def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
         return self.http.post(PREFIX + path, json=body, headers=headers, **kwargs)
+
+    def raw(
+        self,
+        path: str,
+        content: bytes | str | Iterable[bytes],
+        content_type: str | None = "application/json",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """POST bytes exactly as given (malformed JSON, lone surrogates, streamed bodies)."""
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return self.http.post(PREFIX + path, content=content, headers=headers, **kwargs)
 
     def call(self, path: str, body: Any = None) -> Any:
         """POST and return the JSON body, failing loudly on a non-200."""
@@ -92,6 +126,59 @@ class Api:
             "sources/history", {"sourceId": source_id, "relativePath": path, "limit": 500}
         )
         return result
+
+    def sources(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("sources/list", {})
+        return result
+
+    def files(self, source_id: str, **extra: Any) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("sources/files", {"sourceId": source_id, **extra})
+        return result
+
+    def update(
+        self, source_id: str, path: str, content: str, base: str | None = None
+    ) -> dict[str, Any]:
+        """A Raven-side edit through ``file/update``."""
+        body = {"sourceId": source_id, "relativePath": path, "content": content, "baseHash": base}
+        result: dict[str, Any] = self.call("sources/file/update", body)
+        return result
+
+    def conflicts(self, source_id: str, status: str | None = "open") -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call(
+            "sources/conflicts", {"sourceId": source_id, "status": status}
+        )
+        return result
+
+    def resolve(self, conflict_id: str, resolution: str, **extra: Any) -> dict[str, Any]:
+        body = {"conflictId": conflict_id, "resolution": resolution, **extra}
+        result: dict[str, Any] = self.call("sources/conflicts/resolve", body)
+        return result
+
+    def open_conflict(self, source_id: str, path: str = "notes/clash.md") -> dict[str, Any]:
+        """Make ``path`` conflict: both sides rewrite the same line of a stored base.
+
+        The remote side is an earlier push (or a Raven edit on a bidirectional
+        source); the local side is a push still based on the old base. Both edits
+        change one line differently, so no three-way merge can reconcile them.
+        Returns the conflict id, the three contents and their hashes.
+        """
+        base, remote, local = (
+            "# Title\nbase line\n",
+            "# Title\nremote line\n",
+            "# Title\nlocal line\n",
+        )
+        self.push(source_id, upsert(path, base))
+        self.push(source_id, upsert(path, remote, base=sha(base)))
+        result = self.push(source_id, upsert(path, local, base=sha(base)))["results"][0]
+        if result["status"] != "conflict":
+            raise ApiError(f"expected a conflict, got {result}")
+        return {
+            "id": result["conflictId"],
+            "base": base,
+            "remote": remote,
+            "local": local,
+            "path": path,
+        }
 
 
 def upsert(

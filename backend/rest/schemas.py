@@ -268,3 +268,77 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class PreviewLineOut(Wire):
+    kind: Literal["equal", "insert", "delete"]
+    text: str
+    old_no: int | None
+    new_no: int | None
+
+
+class PreviewHunkOut(Wire):
+    header: str
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    lines: list[PreviewLineOut]
+
+
+class LineChangeOut(Wire):
+    line: int
+    local: str | None
+    remote: str | None
+
+
+class RegionOut(Wire):
+    index: int
+    base: str
+    local: str
+    remote: str
+    base_line: int
+    local_line: int
+    remote_line: int
+
+
+class PreviewSummaryOut(Wire):
+    local_lines: int
+    remote_lines: int
+    different_lines: int
+    insertions: int
+    deletions: int
+    conflicting_regions: int
+
+
+class PreviewOut(Wire):
+    conflict_id: str
+    relative_path: str
+    revision: int
+    base_hash: str | None
+    local_hash: str | None
+    remote_hash: str | None
+    base_known: bool
+    summary: PreviewSummaryOut
+    hunks: list[PreviewHunkOut]
+    changes: list[LineChangeOut]
+    regions: list[RegionOut]
+    merged_with_markers: str
+
+
+class DiffRequest(Wire):
+    source_id: Id
+    relative_path: str
+    from_hash: str
+    to_hash: str
+    context_lines: int = Field(default=3, ge=0, le=50)
+
+
+class DiffOut(Wire):
+    relative_path: str
+    from_hash: str
+    to_hash: str
+    insertions: int
+    deletions: int
+    hunks: list[PreviewHunkOut]
+    unified: str

@@ -1,10 +1,13 @@
 """Converters from service results to REST wire shapes."""
 
+from backend.merge import Chunk, Hunk
 from backend.models import Conflict, Connector, Event, File, Source, Version
 from backend.rest import schemas as s
 from backend.services.connectors import is_online
 from backend.services.deltas import DeltaPage
+from backend.services.diffs import VersionDiff
 from backend.services.files import FileRecord, History
+from backend.services.preview import Preview
 from backend.services.sources import SourceStats
 from backend.services.sync import BatchResult
 
@@ -146,3 +149,67 @@ def version(row: Version, contents: dict[str, str]) -> s.VersionOut:
 
 def history(result: History) -> list[s.VersionOut]:
     return [version(v, result.contents) for v in result.versions]
+
+
+def _hunk(h: Hunk) -> s.PreviewHunkOut:
+    return s.PreviewHunkOut(
+        header=h.header(),
+        old_start=h.old_start,
+        old_count=h.old_count,
+        new_start=h.new_start,
+        new_count=h.new_count,
+        lines=[
+            s.PreviewLineOut(kind=ln.kind, text=ln.text, old_no=ln.old_no, new_no=ln.new_no)
+            for ln in h.lines
+        ],
+    )
+
+
+def _region(c: Chunk) -> s.RegionOut:
+    return s.RegionOut(
+        index=c.index,
+        base="".join(c.base),
+        local="".join(c.local),
+        remote="".join(c.remote),
+        base_line=c.base_line,
+        local_line=c.local_line,
+        remote_line=c.remote_line,
+    )
+
+
+def preview(p: Preview) -> s.PreviewOut:
+    row = p.conflict
+    local, remote = p.sides.local or "", p.sides.remote or ""
+    return s.PreviewOut(
+        conflict_id=row.id,
+        relative_path=row.relative_path,
+        revision=row.revision,
+        base_hash=row.base_hash,
+        local_hash=row.local_hash,
+        remote_hash=row.remote_hash,
+        base_known=p.base_known,
+        summary=s.PreviewSummaryOut(
+            local_lines=len(local.splitlines()),
+            remote_lines=len(remote.splitlines()),
+            different_lines=len(p.changes),
+            insertions=p.insertions,
+            deletions=p.deletions,
+            conflicting_regions=len(p.merge.regions),
+        ),
+        hunks=[_hunk(h) for h in p.hunks],
+        changes=[s.LineChangeOut(line=c.line, local=c.local, remote=c.remote) for c in p.changes],
+        regions=[_region(c) for c in p.merge.regions],
+        merged_with_markers=p.merge.merged_with_markers,
+    )
+
+
+def diff(path: str, d: VersionDiff) -> s.DiffOut:
+    return s.DiffOut(
+        relative_path=path,
+        from_hash=d.from_hash,
+        to_hash=d.to_hash,
+        insertions=d.insertions,
+        deletions=d.deletions,
+        hunks=[_hunk(h) for h in d.hunks],
+        unified=d.unified,
+    )

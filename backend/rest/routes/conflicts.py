@@ -7,12 +7,16 @@ from backend.rest.deps import CtxDep
 from backend.rest.schemas import (
     ConflictOut,
     ConflictsRequest,
+    DiffOut,
+    DiffRequest,
     HistoryRequest,
+    PreviewOut,
+    PreviewRequest,
     ResolveOut,
     ResolveRequest,
     VersionOut,
 )
-from backend.services import conflicts, files
+from backend.services import conflicts, diffs, files, preview
 
 router = APIRouter(tags=["conflicts & history"])
 
@@ -23,6 +27,16 @@ def list_conflicts(body: ConflictsRequest, ctx: CtxDep) -> list[ConflictOut]:
     with ctx.transaction() as session:
         rows = conflicts.list_conflicts(session, ctx.workspace_id, body.source_id, body.status)
     return [shapes.conflict(r) for r in rows]
+
+
+@router.post("/sources/conflicts/preview", response_model=PreviewOut)
+def preview_conflict(body: PreviewRequest, ctx: CtxDep) -> PreviewOut:
+    """Returns a line-level preview: diff hunks, three-way regions, text with markers."""
+    with ctx.transaction() as session:
+        result = preview.conflict_preview(
+            session, ctx.workspace_id, body.conflict_id, body.context_lines, body.source_id
+        )
+    return shapes.preview(result)
 
 
 @router.post("/sources/conflicts/resolve", response_model=ResolveOut)
@@ -60,3 +74,19 @@ def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
             with_content=body.include_content,
         )
     return shapes.history(result)
+
+
+@router.post("/sources/history/diff", response_model=DiffOut)
+def history_diff(body: DiffRequest, ctx: CtxDep) -> DiffOut:
+    """Diff between two versions of a file (by hash), as hunks and as `git diff` text."""
+    with ctx.transaction() as session:
+        result = diffs.diff_versions(
+            session,
+            ctx.workspace_id,
+            body.source_id,
+            body.relative_path,
+            body.from_hash,
+            body.to_hash,
+            body.context_lines,
+        )
+    return shapes.diff(body.relative_path, result)

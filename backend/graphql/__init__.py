@@ -1,0 +1,1 @@
+"""GraphQL adapter (Strawberry): the primary API for everything beyond the documented REST."""

@@ -1,0 +1,82 @@
+"""Per-request GraphQL context: who calls, and how resolvers reach the database.
+
+Resolvers are async; each database touch runs a service function in a worker
+thread with a short session of its own, so the event loop never blocks and
+sibling fields resolved concurrently never share a session.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from anyio import to_thread
+from sqlmodel import Session
+from strawberry.fastapi import BaseContext
+
+from backend.auth import Principal, authenticate
+from backend.db import session_scope
+from backend.errors import LocalSyncError
+from backend.rest.deps import Runtime
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context(BaseContext):
+    runtime: Runtime
+    authorization: str | None
+    workspace_header: str | None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    _principal: Principal | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    @property
+    def principal(self) -> Principal:
+        """Authenticate lazily, so a bad token surfaces as a GraphQL error with a code."""
+        if self._principal is None:
+            authorization, workspace = self.authorization, self.workspace_header
+            params = self.connection_params
+            if isinstance(params, dict):
+                authorization = _param(params, "Authorization") or authorization
+                workspace = _param(params, "x-workspace-id") or workspace
+            settings = self.runtime.settings
+            self._principal = authenticate(settings, self.runtime.secret, authorization, workspace)
+        return self._principal
+
+    @property
+    def workspace_id(self) -> str:
+        return self.principal.workspace_id
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in one transaction on a worker thread."""
+        principal = self.principal  # authenticate before touching the database
+
+        def call() -> T:
+            with session_scope(self.runtime.engine) as session:
+                return fn(session)
+
+        del principal
+        return await to_thread.run_sync(call)
+
+    def loader(self, name: str, factory: Callable[["Context"], Any]) -> Any:
+        """DataLoaders live for one request only, so nothing is cached across callers."""
+        if name not in self.loaders:
+            self.loaders[name] = factory(self)
+        return self.loaders[name]
+
+
+def _param(params: dict[str, Any], name: str) -> str | None:
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() == name.lower() and isinstance(value, str):
+            return value
+    return None
+
+
+def check_auth(context: Context) -> None:
+    """Raise the auth error now (used when a WebSocket connects)."""
+    try:
+        _ = context.principal
+    except LocalSyncError:
+        raise

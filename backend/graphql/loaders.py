@@ -1,0 +1,81 @@
+"""Per-request DataLoaders: each batches one kind of lookup into a single query."""
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlmodel import Session, col, select
+from strawberry.dataloader import DataLoader
+
+from backend.models import Conflict, Connector, File, Version
+from backend.services.content import load_blobs
+from backend.services.sources import SourceStats, source_stats
+
+if TYPE_CHECKING:
+    from backend.graphql.context import Context
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _blobs(session: Session, keys: list[str]) -> list[str | None]:
+    found = load_blobs(session, keys)
+    return [found.get(k) for k in keys]
+
+
+def _connectors(session: Session, keys: list[str]) -> list[Connector | None]:
+    by_id = {r.id: r for r in session.exec(select(Connector).where(col(Connector.id).in_(keys)))}
+    return [by_id.get(k) for k in keys]
+
+
+def _stats(session: Session, keys: list[str]) -> list[SourceStats]:
+    stats = source_stats(session, keys)
+    return [stats[k] for k in keys]
+
+
+def _latest_versions(session: Session, keys: list[int]) -> list[Version | None]:
+    statement = (
+        select(Version)
+        .join(File, col(File.id) == col(Version.file_id))
+        .where(col(File.id).in_(keys), col(Version.seq) == col(File.version_count))
+    )
+    by_file = {v.file_id: v for v in session.exec(statement)}
+    return [by_file.get(k) for k in keys]
+
+
+def _open_conflicts(session: Session, keys: list[int]) -> list[Conflict | None]:
+    statement = select(Conflict).where(col(Conflict.file_id).in_(keys), Conflict.status == "open")
+    by_file = {c.file_id: c for c in session.exec(statement)}
+    return [by_file.get(k) for k in keys]
+
+
+def _get(
+    context: "Context", name: str, fetch: Callable[[Session, list[Any]], list[Any]]
+) -> DataLoader[Any, Any]:
+    def build(ctx: "Context") -> DataLoader[Any, Any]:
+        async def load(keys: list[Any]) -> Sequence[Any]:
+            return await ctx.run(lambda session: fetch(session, keys))
+
+        return DataLoader(load_fn=load)
+
+    loader: DataLoader[Any, Any] = context.loader(name, build)
+    return loader
+
+
+def blobs(context: "Context") -> DataLoader[str, str | None]:
+    return _get(context, "blobs", _blobs)
+
+
+def connectors(context: "Context") -> DataLoader[str, Connector | None]:
+    return _get(context, "connectors", _connectors)
+
+
+def stats(context: "Context") -> DataLoader[str, SourceStats]:
+    return _get(context, "stats", _stats)
+
+
+def latest_versions(context: "Context") -> DataLoader[int, Version | None]:
+    return _get(context, "latest_versions", _latest_versions)
+
+
+def open_conflicts(context: "Context") -> DataLoader[int, Conflict | None]:
+    return _get(context, "open_conflicts", _open_conflicts)

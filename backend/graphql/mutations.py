@@ -1,0 +1,187 @@
+"""Root mutation fields: each one calls a single service function."""
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.graphql.context import Context
+from backend.graphql.types.common import MergeGranularity, SyncMode
+from backend.graphql.types.conflict import Conflict, RegionDecisionInput, to_decisions
+from backend.graphql.types.results import EditResult, PushBatchResult, ResolveResult
+from backend.graphql.types.source import Connector, Source
+from backend.services import conflicts, connectors, preview, restore, sources, sync
+
+
+@strawberry.input
+class CreateSourceInput:
+    name: str
+    mode: SyncMode
+    connector_id: str | None = None
+    include_patterns: list[str] | None = None
+    exclude_patterns: list[str] = strawberry.field(default_factory=list)
+    auto_merge: bool = True
+    merge_granularity: MergeGranularity = MergeGranularity.LINE
+
+
+@strawberry.input
+class PushItemInput:
+    operation_id: str
+    path: str
+    content: str | None = None
+    content_type: str | None = None
+    content_hash: str | None = None
+    base_hash: str | None = None
+    is_delete: bool = False
+
+
+@strawberry.enum
+class Resolution(Enum):
+    KEEP_LOCAL = "keep_local"
+    KEEP_RAVEN = "keep_raven"
+    MANUAL_MERGE = "manual_merge"
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def register_connector(
+        self, info: Info[Context, None], name: str, platform: str, version: str
+    ) -> Connector:
+        ctx = info.context
+        row = await ctx.run(
+            lambda s: connectors.register_connector(s, ctx.workspace_id, name, platform, version)
+        )
+        return Connector.from_model(row, ctx.runtime.settings.online_window_seconds)
+
+    @strawberry.mutation
+    async def heartbeat(self, info: Info[Context, None], connector_id: str) -> Connector:
+        ctx = info.context
+        row = await ctx.run(lambda s: connectors.heartbeat(s, ctx.workspace_id, connector_id))
+        return Connector.from_model(row, ctx.runtime.settings.online_window_seconds)
+
+    @strawberry.mutation
+    async def create_source(self, info: Info[Context, None], input: CreateSourceInput) -> Source:
+        ctx = info.context
+        spec = sources.SourceSpec(
+            name=input.name,
+            mode=input.mode.value,
+            connector_id=input.connector_id,
+            include_patterns=input.include_patterns,
+            exclude_patterns=input.exclude_patterns,
+            auto_merge=input.auto_merge,
+            merge_granularity=input.merge_granularity.value,
+        )
+        row = await ctx.run(lambda s: sources.create_source(s, ctx.workspace_id, spec))
+        return Source.from_model(row)
+
+    @strawberry.mutation
+    async def pause_source(self, info: Info[Context, None], source_id: str) -> Source:
+        ctx = info.context
+        row = await ctx.run(lambda s: sources.set_status(s, ctx.workspace_id, source_id, "paused"))
+        return Source.from_model(row)
+
+    @strawberry.mutation
+    async def resume_source(self, info: Info[Context, None], source_id: str) -> Source:
+        ctx = info.context
+        row = await ctx.run(lambda s: sources.set_status(s, ctx.workspace_id, source_id, "active"))
+        return Source.from_model(row)
+
+    @strawberry.mutation
+    async def push_batch(
+        self,
+        info: Info[Context, None],
+        source_id: str,
+        items: list[PushItemInput],
+        connector_id: str | None = None,
+    ) -> PushBatchResult:
+        ctx = info.context
+        batch = [
+            sync.PushItem(
+                operation_id=i.operation_id,
+                relative_path=i.path,
+                content=i.content,
+                content_type=i.content_type,
+                content_hash=i.content_hash,
+                base_hash=i.base_hash,
+                is_delete=i.is_delete,
+            )
+            for i in items
+        ]
+        settings = ctx.runtime.settings
+        result = await ctx.run(
+            lambda s: sync.push_batch(s, ctx.workspace_id, source_id, batch, settings, connector_id)
+        )
+        return PushBatchResult.from_result(result)
+
+    @strawberry.mutation(description="A Raven-side edit (bidirectional sources only).")
+    async def update_file(
+        self,
+        info: Info[Context, None],
+        source_id: str,
+        path: str,
+        content: str,
+        base_hash: str | None = None,
+    ) -> EditResult:
+        ctx = info.context
+        settings = ctx.runtime.settings
+        result = await ctx.run(
+            lambda s: sync.update_file(
+                s, ctx.workspace_id, source_id, path, content, base_hash, settings
+            )
+        )
+        return EditResult.from_result(result)
+
+    @strawberry.mutation(
+        description="Resolve with a whole-file choice, manual content, or per-region decisions."
+    )
+    async def resolve_conflict(
+        self,
+        info: Info[Context, None],
+        conflict_id: str,
+        resolution: Resolution | None = None,
+        content: str | None = None,
+        decisions: list[RegionDecisionInput] | None = None,
+        revision: Annotated[
+            int | None, strawberry.argument(description="Refuse if the conflict changed since")
+        ] = None,
+    ) -> ResolveResult:
+        ctx = info.context
+        settings = ctx.runtime.settings
+        if decisions is not None:
+            chosen = to_decisions(decisions)
+            result = await ctx.run(
+                lambda s: preview.resolve_with_decisions(
+                    s, ctx.workspace_id, conflict_id, chosen, settings, revision
+                )
+            )
+        else:
+            value = resolution.value if resolution else None
+            result = await ctx.run(
+                lambda s: conflicts.resolve_conflict(
+                    s,
+                    ctx.workspace_id,
+                    conflict_id,
+                    value,
+                    settings,
+                    resolved_content=content,
+                    revision=revision,
+                )
+            )
+        return ResolveResult(
+            conflict=Conflict.from_model(result.conflict),
+            hash=result.digest,
+            event_cursor=result.event_cursor,
+        )
+
+    @strawberry.mutation(description="Make an old version current again, as a new version.")
+    async def restore_version(
+        self, info: Info[Context, None], source_id: str, path: str, hash: str
+    ) -> EditResult:
+        ctx = info.context
+        settings = ctx.runtime.settings
+        result = await ctx.run(
+            lambda s: restore.restore_version(s, ctx.workspace_id, source_id, path, hash, settings)
+        )
+        return EditResult.from_result(result)

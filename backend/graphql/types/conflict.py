@@ -1,0 +1,217 @@
+"""Conflicts, their previews and region decisions."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from backend.graphql import loaders
+from backend.graphql.context import Context
+from backend.graphql.types.common import ConflictStatus
+from backend.graphql.types.file import DiffHunk
+from backend.merge import Chunk, Decision, Edited
+from backend.models import Conflict as ConflictRow
+from backend.services import preview as preview_service
+
+
+@strawberry.enum
+class RegionChoice(Enum):
+    LOCAL = "local"
+    RAVEN = "raven"
+    BOTH_LOCAL_FIRST = "both_local_first"
+    BOTH_RAVEN_FIRST = "both_raven_first"
+    BASE = "base"
+    EDITED = "edited"
+
+
+@strawberry.input
+class RegionDecisionInput:
+    index: int = strawberry.field(description="1-based region number")
+    choice: RegionChoice
+    text: str | None = strawberry.field(default=None, description="Required for EDITED")
+
+
+def to_decisions(inputs: list[RegionDecisionInput]) -> dict[int, Decision]:
+    from backend.errors import InvalidInput
+
+    out: dict[int, Decision] = {}
+    for item in inputs:
+        if item.index in out:
+            raise InvalidInput(f"region {item.index} has two decisions", "INVALID_DECISIONS")
+        if item.choice is RegionChoice.EDITED:
+            if item.text is None:
+                raise InvalidInput(f"region {item.index}: EDITED needs text", "INVALID_DECISIONS")
+            out[item.index] = Edited(item.text)
+        else:
+            out[item.index] = item.choice.value
+    return out
+
+
+@strawberry.type
+class ConflictRegion:
+    index: int
+    base: str = strawberry.field(description="The base's lines of this region (may be empty)")
+    local: str
+    remote: str
+    base_line: int
+    local_line: int
+    remote_line: int
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk) -> "ConflictRegion":
+        return cls(
+            index=chunk.index,
+            base="".join(chunk.base),
+            local="".join(chunk.local),
+            remote="".join(chunk.remote),
+            base_line=chunk.base_line,
+            local_line=chunk.local_line,
+            remote_line=chunk.remote_line,
+        )
+
+
+@strawberry.type
+class MergeChunk:
+    """A piece of the merged file: stable text, or the numbered conflicting region."""
+
+    stable: str | None
+    region: ConflictRegion | None
+
+
+@strawberry.type
+class LineChange:
+    line: int
+    local: str | None
+    remote: str | None
+
+
+@strawberry.type
+class PreviewSummary:
+    local_lines: int
+    remote_lines: int
+    different_lines: int
+    insertions: int
+    deletions: int
+    conflicting_regions: int
+
+
+@strawberry.type
+class ConflictPreview:
+    base_known: bool
+    summary: PreviewSummary
+    hunks: list[DiffHunk]
+    changes: list[LineChange]
+    chunks: list[MergeChunk]
+    regions: list[ConflictRegion]
+    merged_with_markers: str
+
+    @classmethod
+    def build(cls, p: preview_service.Preview) -> "ConflictPreview":
+        local, remote = p.sides.local or "", p.sides.remote or ""
+        return cls(
+            base_known=p.base_known,
+            summary=PreviewSummary(
+                local_lines=len(local.splitlines()),
+                remote_lines=len(remote.splitlines()),
+                different_lines=len(p.changes),
+                insertions=p.insertions,
+                deletions=p.deletions,
+                conflicting_regions=len(p.merge.regions),
+            ),
+            hunks=[DiffHunk.from_hunk(h) for h in p.hunks],
+            changes=[LineChange(line=c.line, local=c.local, remote=c.remote) for c in p.changes],
+            chunks=[
+                MergeChunk(stable="".join(c.lines), region=None)
+                if c.kind == "stable"
+                else MergeChunk(stable=None, region=ConflictRegion.from_chunk(c))
+                for c in p.merge.chunks
+            ],
+            regions=[ConflictRegion.from_chunk(c) for c in p.merge.regions],
+            merged_with_markers=p.merge.merged_with_markers,
+        )
+
+
+@strawberry.type
+class ResolutionPreview:
+    text: str = strawberry.field(description="Result; undecided regions keep their markers")
+    unresolved: int
+
+
+@strawberry.type
+class Conflict:
+    row: strawberry.Private[ConflictRow]
+    id: strawberry.ID
+    source_id: str
+    path: str
+    status: ConflictStatus
+    reason: str
+    revision: int
+    base_hash: str | None
+    local_hash: str | None
+    remote_hash: str | None
+    local_deleted: bool
+    remote_deleted: bool
+    resolution: str | None
+    resolved_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+
+    @classmethod
+    def from_model(cls, row: ConflictRow) -> "Conflict":
+        return cls(
+            row=row,
+            id=strawberry.ID(row.id),
+            source_id=row.source_id,
+            path=row.relative_path,
+            status=ConflictStatus(row.status),
+            reason=row.reason,
+            revision=row.revision,
+            base_hash=row.base_hash,
+            local_hash=row.local_hash,
+            remote_hash=row.remote_hash,
+            local_deleted=row.local_deleted,
+            remote_deleted=row.remote_deleted,
+            resolution=row.resolution,
+            resolved_hash=row.resolved_hash,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            resolved_at=row.resolved_at,
+        )
+
+    async def _blob(self, info: Info[Context, None], digest: str | None) -> str | None:
+        return await loaders.blobs(info.context).load(digest) if digest else None
+
+    @strawberry.field(description="Base content; null when the base is unknown.")
+    async def base(self, info: Info[Context, None]) -> str | None:
+        return await self._blob(info, self.base_hash)
+
+    @strawberry.field(description="The connector's side; null when it deleted the file.")
+    async def local(self, info: Info[Context, None]) -> str | None:
+        return await self._blob(info, self.local_hash)
+
+    @strawberry.field(description="The Raven side; null when the file is deleted there.")
+    async def remote(self, info: Info[Context, None]) -> str | None:
+        return await self._blob(info, self.remote_hash)
+
+    @strawberry.field(description="Diff, merge regions and the text with conflict markers.")
+    async def preview(self, info: Info[Context, None], context_lines: int = 3) -> ConflictPreview:
+        ctx = info.context
+        result = await ctx.run(
+            lambda s: preview_service.conflict_preview(
+                s, ctx.workspace_id, self.row.id, context_lines
+            )
+        )
+        return ConflictPreview.build(result)
+
+    @strawberry.field(description="What the given decisions produce, without saving anything.")
+    async def apply_decisions(
+        self, info: Info[Context, None], decisions: list[RegionDecisionInput]
+    ) -> ResolutionPreview:
+        ctx = info.context
+        chosen = to_decisions(decisions)
+        result = await ctx.run(
+            lambda s: preview_service.decide(s, ctx.workspace_id, self.row.id, chosen, partial=True)
+        )
+        return ResolutionPreview(text=result.text, unresolved=result.unresolved)

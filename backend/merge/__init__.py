@@ -1,0 +1,39 @@
+"""The merge engine: line and word diffs, three-way merges, conflict decisions.
+
+Pure functions over strings, no I/O, no framework: the server, the connector and
+the terminal app all rely on the same results, and they match git's.
+"""
+
+from backend.merge.decisions import Decision, DecisionError, Edited, apply_decisions, render_partial
+from backend.merge.diff import (
+    DiffLine,
+    Hunk,
+    HunkError,
+    apply_hunks,
+    diff_lines,
+    hunks,
+    unified_diff,
+    word_diff,
+)
+from backend.merge.three_way import Chunk, MergeResult, merge3way
+from backend.merge.two_way import merge_without_base
+
+__all__ = [
+    "Chunk",
+    "Decision",
+    "DecisionError",
+    "DiffLine",
+    "Edited",
+    "Hunk",
+    "HunkError",
+    "MergeResult",
+    "apply_decisions",
+    "apply_hunks",
+    "diff_lines",
+    "hunks",
+    "merge3way",
+    "merge_without_base",
+    "render_partial",
+    "unified_diff",
+    "word_diff",
+]
