@@ -9,7 +9,7 @@ byte for byte: CRLF endings and a missing final newline survive a round trip.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from backend.merge.script import Change, edit_script
@@ -38,7 +38,7 @@ class DiffLine:
     text: str
     old_no: int | None
     new_no: int | None
-    raw: str = field(default="", compare=True)
+    raw: str = ""
 
     def __post_init__(self) -> None:
         if not self.raw:

@@ -6,7 +6,7 @@ from backend.merge import merge3way
 from backend.models import File, Source
 from backend.services.content import load_blob, sha256_hex, store_blob
 from backend.services.edits import Edit, Outcome, emit_file_event
-from backend.services.files import append_version, set_current
+from backend.services.files import append_version, in_history, set_current
 from backend.services.preview import word_or_line
 
 
@@ -21,6 +21,8 @@ def merge_edit(session: Session, source: Source, file: File, edit: Edit) -> Outc
     if not source.auto_merge or edit.content is None or edit.digest is None:
         return None
     if file.current_hash is None or edit.base_hash is None:
+        return None
+    if not in_history(session, file.id, edit.base_hash):
         return None
     base = load_blob(session, edit.base_hash)
     current = load_blob(session, file.current_hash)

@@ -9,6 +9,7 @@ from backend.errors import InvalidInput, NotFound, StateConflict
 from backend.models import Conflict, File
 from backend.services.content import check_content, load_blob, store_blob
 from backend.services.edits import finish_conflict
+from backend.services.files import in_history
 from backend.services.sources import get_source
 from backend.settings import Settings
 
@@ -53,9 +54,11 @@ class ConflictSides:
 
 
 def conflict_sides(session: Session, conflict: Conflict) -> ConflictSides:
+    """The three contents; a base the file never held counts as unknown."""
+    known_base = in_history(session, conflict.file_id, conflict.base_hash)
     return ConflictSides(
         conflict,
-        load_blob(session, conflict.base_hash),
+        load_blob(session, conflict.base_hash) if known_base else None,
         load_blob(session, conflict.local_hash),
         load_blob(session, conflict.remote_hash),
     )

@@ -2,14 +2,13 @@
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.errors import InvalidInput, NotFound
 from backend.merge import Hunk, hunks, unified_diff
-from backend.models import Conflict, Version
 from backend.paths import normalise_path
 from backend.services.content import check_hash, load_blob
-from backend.services.files import find_file
+from backend.services.files import find_file, in_history
 from backend.services.sources import get_source
 
 
@@ -21,24 +20,6 @@ class VersionDiff:
     unified: str
     insertions: int
     deletions: int
-
-
-def _known_hashes(session: Session, file_id: int) -> set[str]:
-    """Hashes this file's history or conflicts hold.
-
-    The blob store is shared by every workspace, so a hash is only readable
-    through a file that really had that content.
-    """
-    versions = session.exec(select(Version.hash).where(Version.file_id == file_id))
-    sides = session.exec(
-        select(Conflict.base_hash, Conflict.local_hash, Conflict.remote_hash).where(
-            col(Conflict.file_id) == file_id
-        )
-    )
-    known = {h for h in versions if h}
-    for row in sides:
-        known.update(h for h in row if h)
-    return known
 
 
 def diff_versions(
@@ -56,8 +37,12 @@ def diff_versions(
         raise NotFound("file not found", "FILE_NOT_FOUND")
     old_hash = check_hash(from_hash, "fromHash")
     new_hash = check_hash(to_hash, "toHash")
-    known = _known_hashes(session, file.id or 0)
-    if old_hash is None or new_hash is None or not {old_hash, new_hash} <= known:
+    # Both must be versions of this very file: the blob store is shared by workspaces.
+    if (
+        old_hash is None
+        or new_hash is None
+        or not (in_history(session, file.id, old_hash) and in_history(session, file.id, new_hash))
+    ):
         raise NotFound("version not found in this file's history", "VERSION_NOT_FOUND")
     old = load_blob(session, old_hash) or ""
     new = load_blob(session, new_hash) or ""

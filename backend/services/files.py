@@ -64,6 +64,18 @@ def append_version(
     return version
 
 
+def in_history(session: Session, file_id: int | None, digest: str | None) -> bool:
+    """Whether this file ever held ``digest``.
+
+    The blob store is shared by all workspaces, so a client-supplied hash (a
+    ``baseHash``) only counts as a known base when this file really had it.
+    """
+    if file_id is None or digest is None:
+        return False
+    statement = select(Version.id).where(Version.file_id == file_id, Version.hash == digest)
+    return session.exec(statement.limit(1)).first() is not None
+
+
 def set_current(
     session: Session, file: File, digest: str | None, size: int, content_type: str | None = None
 ) -> None:

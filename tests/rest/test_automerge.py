@@ -155,3 +155,16 @@ def test_history_diff_between_two_versions(api: Api) -> None:
     ]
     foreign = {**body, "toHash": sha("never stored in this file\n")}
     assert api.post("sources/history/diff", foreign).status_code == 404
+
+
+def test_a_base_from_another_file_is_not_a_known_base(api: Api, other_api: Api) -> None:
+    """Blobs are shared across workspaces; a guessed hash must not reveal or merge content."""
+    secret = "another workspace's private note\n"
+    other_sid = other_api.source()["id"]
+    other_api.push(other_sid, upsert("secret.md", secret))
+    sid, _ = _stale_setup(api)
+    item = api.push(sid, upsert("n.md", LOCAL, base=sha(secret)))["results"][0]
+    assert item["status"] == "conflict"
+    preview = api.call("sources/conflicts/preview", {"conflictId": item["conflictId"]})
+    assert preview["baseKnown"] is False
+    assert secret not in str(preview)

@@ -12,6 +12,7 @@ from backend.graphql.types.common import ConflictStatus
 from backend.graphql.types.file import DiffHunk
 from backend.merge import Chunk, Decision, Edited
 from backend.models import Conflict as ConflictRow
+from backend.services import conflicts
 from backend.services import preview as preview_service
 
 
@@ -185,7 +186,9 @@ class Conflict:
 
     @strawberry.field(description="Base content; null when the base is unknown.")
     async def base(self, info: Info[Context, None]) -> str | None:
-        return await self._blob(info, self.base_hash)
+        # Through the service: a client-supplied base hash is only shown when this
+        # file really held that content (the blob store is shared by workspaces).
+        return await info.context.run(lambda s: conflicts.conflict_sides(s, self.row).base)
 
     @strawberry.field(description="The connector's side; null when it deleted the file.")
     async def local(self, info: Info[Context, None]) -> str | None:
