@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/merge_bench.py [--lines 10000] [--repeat 15]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import subprocess
@@ -70,11 +71,17 @@ def edits(base: list[str], seed: int = 11) -> tuple[list[str], list[str]]:
 
 
 def best_ms(fn: Callable[[], object], repeat: int) -> float:
+    """Best wall time; the collector is paused while timing, as ``timeit`` does."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
     return min(times) * 1000
 
 

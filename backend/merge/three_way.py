@@ -10,7 +10,7 @@ files stay CRLF and a missing final newline stays missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from backend.merge.markers import marker_eol, render_conflict
@@ -155,7 +155,7 @@ def _word_pass(chunk: Chunk) -> Chunk:
     return Chunk("stable", tuple(lines))
 
 
-def _finish(chunks: Sequence[Chunk]) -> MergeResult:
+def finish_chunks(chunks: Sequence[Chunk]) -> MergeResult:
     """Fuse neighbouring stable chunks and number the conflicts 1, 2, ..."""
     out = _Builder()
     index = 0
@@ -164,29 +164,13 @@ def _finish(chunks: Sequence[Chunk]) -> MergeResult:
             out.stable(chunk.lines)
         else:
             index += 1
-            out.conflict(_renumber(chunk, index))
+            out.conflict(replace(chunk, index=index))
     out.flush()
     final = tuple(out.chunks)
     regions = tuple(c for c in final if c.kind == "conflict")
     with_markers = "".join(c.with_markers() for c in final)
     clean = not regions
     return MergeResult(final, clean, with_markers if clean else None, regions, with_markers)
-
-
-def _renumber(chunk: Chunk, index: int) -> Chunk:
-    if chunk.index == index:
-        return chunk
-    return Chunk(
-        "conflict",
-        index=index,
-        base=chunk.base,
-        local=chunk.local,
-        remote=chunk.remote,
-        base_start=chunk.base_start,
-        local_start=chunk.local_start,
-        remote_start=chunk.remote_start,
-        marker_eol=chunk.marker_eol,
-    )
 
 
 def merge3way(
@@ -202,8 +186,8 @@ def merge3way(
         raise ValueError(f"granularity must be 'line' or 'word', got {granularity!r}")
     if local == remote:
         lines = split_lines(local)
-        return _finish([Chunk("stable", tuple(lines))] if lines else [])
+        return finish_chunks([Chunk("stable", tuple(lines))] if lines else [])
     chunks = _chunks(split_lines(base), split_lines(local), split_lines(remote))
     if granularity == "word":
         chunks = [_word_pass(c) if c.kind == "conflict" else c for c in chunks]
-    return _finish(chunks)
+    return finish_chunks(chunks)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from backend.merge.diff import diff_lines
 from backend.merge.text import dominant_eol, split_lines
-from backend.merge.three_way import Chunk, MergeResult
-from backend.merge.three_way import _finish as finish_chunks
+from backend.merge.three_way import Chunk, MergeResult, finish_chunks
 
 
 def merge_without_base(local: str, remote: str) -> MergeResult:

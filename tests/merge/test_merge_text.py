@@ -1,6 +1,6 @@
 """Line and word splitting must be lossless: the merge relies on re-joining pieces."""
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.merge.text import dominant_eol, split_lines, strip_eol, tokenize_words
@@ -42,6 +42,7 @@ def test_tokens_keep_separators() -> None:
     assert tokenize_words("Hello,  world!\n") == ["Hello", ",", "  ", "world", "!", "\n"]
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_split_lines_is_lossless(text: str) -> None:
     lines = split_lines(text)
@@ -50,6 +51,7 @@ def test_split_lines_is_lossless(text: str) -> None:
     assert all("\n" not in line[:-1] for line in lines)
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_tokenize_is_lossless(text: str) -> None:
     tokens = tokenize_words(text)
