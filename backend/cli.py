@@ -70,5 +70,15 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _attach_apps() -> None:
+    """The connector and terminal app live in their own packages; ``localsync`` fronts them."""
+    from connector.cli import status, sync
+
+    main.add_command(sync)
+    main.add_command(status)
+
+
+_attach_apps()
+
 if __name__ == "__main__":
     sys.exit(main())

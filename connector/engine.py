@@ -1,0 +1,614 @@
+"""The sync engine: scan → journal → push → pull, with the safety stops.
+
+Ordering rules this module keeps:
+
+* an operation is journaled (committed) before it is pushed and forgotten only
+  after the server answered for it, so nothing is lost and nothing is applied
+  twice (the server answers a replayed ``operationId`` with ``duplicate``);
+* the base of every push is the hash this connector last synced for that path
+  (from the journal), never the server's current hash;
+* a remote change is written only when the local file still holds what was
+  last synced; otherwise the local edit wins the race and is pushed with its
+  old base, so the server merges it or opens a conflict;
+* not syncing is never deleting, and suspicious deletes stop the run.
+"""
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector import __version__
+from connector.client import ApiError, Backoff, Client, SourcePaused, Unreachable
+from connector.hashing import text_hash
+from connector.ignore import Rules, load_rules
+from connector.journal import Journal, JournalCorrupt, NewOp, Op
+from connector.localfs import UnsafePath, atomic_write, remove_file, safe_target
+from connector.scanner import Scan, clash_key, read_local, scan
+from connector.state import load_state, save_state, state_dir
+
+log = logging.getLogger("connector")
+
+EXIT_OK = 0
+EXIT_NOT_CONVERGED = 1
+EXIT_SAFETY_STOP = 2
+EXIT_UNREACHABLE = 3
+EXIT_PAUSED = 4
+
+MAX_BATCH_ITEMS = 100
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+FILE_EVENTS = ("file.upsert", "file.delete")
+
+
+class SafetyStop(Exception):
+    """A run that would destroy data stops here and says why."""
+
+
+@dataclass
+class Options:
+    root: Path
+    server: str | None = None
+    token: str = ""
+    workspace: str | None = None
+    source_name: str | None = None
+    mode: str = "bidirectional"
+    include: list[str] | None = None
+    exclude: list[str] = field(default_factory=list)
+    max_bytes: int = 5 * 1024 * 1024
+    allow_deletes: bool = False
+    max_deletes: int = 50
+    max_delete_ratio: float = 0.2
+    retries: int = 5
+    fault: str | None = None
+    """Test hook: ``after-journal`` or ``after-push`` SIGKILLs this process at that point."""
+
+
+@dataclass
+class Report:
+    pushed: int = 0
+    written: int = 0
+    deleted: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: dict[str, str] = field(default_factory=dict)
+    paused: bool = False
+    unreachable: bool = False
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def open_journal(root: Path) -> Journal:
+    """Open the journal; a corrupt one is moved aside and a fresh one started.
+
+    A fresh journal knows no synced hashes, so the next pass pushes differences
+    with no base (the server turns real differences into conflicts) and, having
+    no record of what existed, deletes nothing.
+    """
+    directory = state_dir(root)
+    directory.mkdir(exist_ok=True)
+    path = directory / "journal.db"
+    try:
+        return Journal(path)
+    except JournalCorrupt as exc:
+        aside = path.with_name(f"journal.db.corrupt-{int(time.time())}")
+        log.error("journal %s is corrupt (%s); moved to %s, starting fresh", path, exc, aside)
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(path) + suffix)
+            if p.exists():
+                os.replace(p, Path(str(aside) + suffix))
+        return Journal(path)
+
+
+class Engine:
+    def __init__(self, opts: Options, stop: threading.Event | None = None) -> None:
+        self.opts = opts
+        self.root = opts.root
+        self.stop = stop or threading.Event()
+        if not self.root.is_dir():
+            raise SafetyStop(
+                f"root folder {self.root} is missing; sending no deletes. "
+                "Restore it (or point sync at the right folder)."
+            )
+        self.journal = open_journal(self.root)
+        if self.journal.fresh:
+            log.info("journal is new: pushes carry no base and nothing will be deleted")
+        self.state = load_state(self.root)
+        server = opts.server or self.state.server or "http://127.0.0.1:8000"
+        workspace = opts.workspace or self.state.workspace or ""
+        self.state.server, self.state.workspace = server, workspace
+        self.client = Client(
+            server, opts.token, workspace, Backoff(attempts=max(1, opts.retries)), self.stop
+        )
+        self.source: dict[str, Any] | None = None
+        self.rules: Rules = self._rules()
+        self.local_keys: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.client.close()
+        self.journal.close()
+
+    # ---- identity ----------------------------------------------------------
+
+    @property
+    def connector_id(self) -> str:
+        return self.state.connector_id or ""
+
+    @property
+    def source_id(self) -> str:
+        return self.state.source_id or ""
+
+    @property
+    def mode(self) -> str:
+        if self.source is not None:
+            return str(self.source["mode"])
+        return self.state.mode or self.opts.mode
+
+    def ensure_registered(self) -> None:
+        """Register the connector and create or attach the source once; remember both."""
+        if not self.state.connector_id:
+            row = self.client.register(socket.gethostname(), sys.platform, __version__)
+            self.state.connector_id = str(row["id"])
+            log.info("registered connector %s", self.state.connector_id)
+        sources = self.client.sources()
+        name = self.opts.source_name or self.state.source_name or self.root.resolve().name
+        found = None
+        if self.state.source_id:
+            found = next((s for s in sources if s["id"] == self.state.source_id), None)
+            if found is None:
+                raise SafetyStop(f"source {self.state.source_id} no longer exists on the server")
+        else:
+            found = next((s for s in sources if s["name"] == name), None)
+            if found is not None:
+                log.info("attached to existing source %r (%s)", name, found["id"])
+        if found is None:
+            found = self.client.create_source(
+                name, self.opts.mode, self.connector_id, self.opts.include, self.opts.exclude
+            )
+            log.info("created source %r (%s, %s)", name, found["id"], found["mode"])
+        self.source = found
+        self.state.source_id, self.state.source_name = str(found["id"]), str(found["name"])
+        self.state.mode = str(found["mode"])
+        save_state(self.root, self.state)
+        self.journal.set_meta("connector_id", self.connector_id)
+        self.journal.set_meta("source_id", self.source_id)
+        self.rules = self._rules()
+
+    def _rules(self) -> Rules:
+        include = self.opts.include
+        exclude = list(self.opts.exclude)
+        if self.source is not None:
+            include = include or list(self.source.get("includePatterns") or []) or None
+            exclude = list(self.source.get("excludePatterns") or []) + exclude
+        return load_rules(self.root, include, exclude, self.opts.max_bytes)
+
+    def heartbeat(self) -> None:
+        if self.connector_id:
+            self.client.heartbeat(self.connector_id)
+
+    # ---- scan → journal ------------------------------------------------------
+
+    def scan_and_journal(self) -> Scan:
+        """Turn what changed on disk into journaled operations; may raise ``SafetyStop``."""
+        if not self.root.is_dir():
+            raise SafetyStop(f"root folder {self.root} is missing; sending no deletes")
+        self.rules = self._rules()
+        rows = self.journal.files()
+        result = scan(self.root, self.rules, rows)
+        self.local_keys = {clash_key(p): p for p in [*result.files, *result.skipped]}
+        latest = self.journal.latest_ops()
+        upserts: list[NewOp] = []
+        for path, lf in result.files.items():
+            row, lop = rows.get(path), latest.get(path)
+            if lop is not None:
+                expected = None if lop.is_delete else lop.content_hash
+            else:
+                expected = row.base_hash if row is not None and row.base_hash else None
+            if lf.hash == expected:
+                if (
+                    lop is None
+                    and row is not None
+                    and (row.mtime_ns, row.size)
+                    != (
+                        lf.mtime_ns,
+                        lf.size,
+                    )
+                ):
+                    self.journal.set_stat(path, lf.mtime_ns, lf.size)
+                continue
+            if row is not None and row.rejected_hash == lf.hash:
+                continue
+            content = lf.content
+            if content is None:
+                fresh = read_local(self.root, path, self.rules, None)
+                if isinstance(fresh, str):
+                    continue
+                lf, content = fresh, fresh.content
+            assert content is not None
+            upserts.append(NewOp(path, False, content, lf.hash, expected, lf.mtime_ns, lf.size))
+        deletes: list[NewOp] = []
+        for path, row in rows.items():
+            if path in result.files or path in result.skipped or not row.base_hash:
+                continue
+            lop = latest.get(path)
+            if lop is not None and lop.is_delete:
+                continue
+            if self.rules.reason(path) is not None:
+                result.skipped[path] = self.rules.reason(path) or ""
+                continue
+            if os.path.lexists(self.root / path):
+                continue
+            base = lop.content_hash if lop is not None else row.base_hash
+            deletes.append(NewOp(path, True, None, None, base))
+        if deletes and not self.opts.allow_deletes:
+            self._check_deletes(deletes, result, rows)
+        ops = _pair_renames(deletes, upserts)
+        if ops:
+            self.journal.add_ops(ops)
+            log.info("journaled %d change(s) (%d delete(s))", len(ops), len(deletes))
+            self._fault("after-journal")
+        return result
+
+    def _check_deletes(self, deletes: list[NewOp], result: Scan, rows: dict[str, Any]) -> None:
+        tracked = sum(1 for r in rows.values() if r.base_hash)
+        if not result.files:
+            raise SafetyStop(
+                f"root folder {self.root} is empty but {tracked} file(s) were synced; "
+                "sending no deletes. If you really emptied it, run again with --allow-deletes."
+            )
+        n = len(deletes)
+        ratio = n / tracked if tracked else 1.0
+        if n > self.opts.max_deletes or (n >= 10 and ratio > self.opts.max_delete_ratio):
+            raise SafetyStop(
+                f"this scan would delete {n} of {tracked} synced file(s) (limit "
+                f"{self.opts.max_deletes} files or {self.opts.max_delete_ratio:.0%}); "
+                "sending no deletes. If that is intended, run again with --allow-deletes."
+            )
+
+    # ---- push ----------------------------------------------------------------
+
+    def push_pending(self, report: Report, only_due: bool = False) -> None:
+        """Push journaled operations in batches; stop early on outage or pause."""
+        ops = self.journal.pending(time.time() if only_due else None)
+        if not ops:
+            return
+        progress = _progress(len(ops), "pushing")
+        try:
+            for batch in _batches(ops):
+                if not self._push_batch(batch, report):
+                    return
+                progress(len(batch))
+        finally:
+            progress(-1)
+
+    def _push_batch(self, batch: list[Op], report: Report) -> bool:
+        items = [_wire_item(op) for op in batch]
+        try:
+            answer = self.client.push_batch(self.source_id, self.connector_id, items)
+        except SourcePaused:
+            report.paused = True
+            log.warning("source is paused: %d change(s) stay journaled", len(batch))
+            self.journal.retry_later([o.op_id for o in batch], 30.0, "source paused")
+            return False
+        except Unreachable as exc:
+            report.unreachable = True
+            delay = self.client.backoff.delay(min(max(o.attempts for o in batch), 6))
+            self.journal.retry_later([o.op_id for o in batch], delay, str(exc))
+            log.warning("server unreachable (%s): %d change(s) stay journaled", exc, len(batch))
+            return False
+        except ApiError as exc:
+            log.error("push refused as a whole: %s", exc)
+            self.journal.retry_later([o.op_id for o in batch], 60.0, str(exc))
+            report.rejected.extend((o.path, exc.code) for o in batch)
+            return False
+        self._fault("after-push")
+        by_id = {r.get("operationId"): r for r in answer["results"]}
+        with self.journal.transaction():
+            for op in batch:
+                res = by_id.get(op.op_id)
+                if res is not None:
+                    self._record_result(op, res, report)
+                    self.journal.finish_op(op.op_id)
+        return True
+
+    def _record_result(self, op: Op, res: dict[str, Any], report: Report) -> None:
+        status, server_hash = res["status"], res.get("hash")
+        conflict_id = res.get("conflictId")
+        if status == "rejected":
+            code, message = res.get("code") or "REJECTED", res.get("message") or ""
+            log.error("rejected %s: %s %s", op.path, code, message)
+            report.rejected.append((op.path, code))
+            if op.content_hash:
+                self.journal.set_rejected(op.path, op.content_hash)
+            return
+        report.pushed += 1
+        if status == "conflict" or (status == "duplicate" and conflict_id):
+            report.conflicts[op.path] = str(conflict_id)
+            log.warning(
+                "conflict on %s (conflict %s): the server kept both sides; resolve it with "
+                "`localsync` (terminal app) or POST sources/conflicts/resolve "
+                "(keep_local | keep_raven | manual_merge), then sync again",
+                op.path,
+                conflict_id,
+            )
+            base = op.content_hash or ""
+            self.journal.set_file(op.path, base, None, op.mtime_ns, op.size, str(conflict_id))
+            return
+        if op.is_delete:
+            self.journal.drop_file(op.path)
+            return
+        assert op.content_hash is not None
+        remote = server_hash or op.content_hash
+        if status == "merged":
+            log.info("merged %s with a remote edit", op.path)
+        self.journal.set_file(op.path, op.content_hash, remote, op.mtime_ns, op.size)
+
+    # ---- pull ----------------------------------------------------------------
+
+    def pull(self, report: Report) -> None:
+        """Apply remote events from the saved cursor, page by page, saving the cursor."""
+        if self.mode != "bidirectional":
+            return
+        cursor = self.journal.cursor
+        while not self.stop.is_set():
+            page = self.client.deltas(self.source_id, cursor)
+            last: dict[str, dict[str, Any]] = {}
+            for event in page["events"]:
+                path, kind = event.get("relativePath"), event["type"]
+                if kind in FILE_EVENTS and path:
+                    last[path] = event
+                elif kind == "conflict.resolved" and path:
+                    self.journal.set_conflict(path, None)
+                elif kind == "conflict.opened" and path:
+                    cid = (event.get("payload") or {}).get("conflictId")
+                    self.journal.set_conflict(path, str(cid) if cid else None)
+                    log.warning("conflict opened on %s", path)
+                elif kind in ("source.paused", "source.resumed"):
+                    log.info("%s", kind)
+            with self.journal.transaction():
+                for path, event in last.items():
+                    self._apply_remote(path, event, report)
+                cursor = int(page["nextCursor"])
+                self.journal.set_cursor(cursor)
+            if not page["hasMore"]:
+                return
+
+    def _apply_remote(self, path: str, event: dict[str, Any], report: Report) -> None:
+        reason = self.rules.reason(path)
+        if reason is not None:
+            log.info("not synced (%s): remote %s left alone", reason, path)
+            return
+        try:
+            safe_target(self.root, path)
+        except UnsafePath as exc:
+            log.error("%s", exc)
+            return
+        owner = self.local_keys.get(clash_key(path))
+        if owner is not None and owner != path:
+            log.error("not synced (name clash with local %s): remote %s", owner, path)
+            return
+        row = self.journal.file(path)
+        if row is not None and row.conflict_id:
+            return  # both sides stay as they are until the conflict is resolved
+        if self.journal.db.execute("SELECT 1 FROM ops WHERE path = ?", (path,)).fetchone():
+            return  # an unpushed local change: the pending push settles it
+        local = read_local(self.root, path, self.rules, row)
+        if isinstance(local, str) and local != "missing":
+            log.info("not synced (%s): remote change to %s not written", local, path)
+            return
+        payload = event.get("payload") or {}
+        base = row.base_hash if row is not None and row.base_hash else None
+        if event["type"] == "file.upsert":
+            digest = str(payload.get("hash"))
+            content = payload.get("content")
+            if payload.get("connectorId") == self.connector_id and digest == base:
+                self.journal.set_remote(path, digest)  # our own echo
+                return
+            if isinstance(local, str):  # missing locally
+                if base is not None:
+                    self._journal_local(path, None, base)  # deleted here, not yet pushed
+                    return
+            elif local.hash == digest:
+                self.journal.set_file(path, digest, digest, local.mtime_ns, local.size)
+                return
+            elif local.hash != base:
+                self._journal_local(path, local.content, base)
+                return
+            if not isinstance(content, str) or text_hash(content) != digest:
+                log.error("remote %s came without matching content; skipped", path)
+                return
+            st = atomic_write(self.root, path, content.encode("utf-8"))
+            self.journal.set_file(path, digest, digest, st.st_mtime_ns, st.st_size)
+            self.local_keys[clash_key(path)] = path
+            report.written += 1
+            return
+        # file.delete
+        if isinstance(local, str):
+            self.journal.drop_file(path)
+        elif base is not None and local.hash == base:
+            remove_file(self.root, path)
+            self.journal.drop_file(path)
+            report.deleted += 1
+        else:
+            self._journal_local(path, local.content, base)
+
+    def _journal_local(self, path: str, content: str | None, base: str | None) -> None:
+        """A local change found while pulling: push it with the base it was made on."""
+        if content is None and base is not None:
+            local = read_local(self.root, path, self.rules, None)
+            if not isinstance(local, str):
+                content = local.content
+        if content is None:
+            op = NewOp(path, True, None, None, base)
+        else:
+            op = NewOp(path, False, content, text_hash(content), base)
+        now = time.time()
+        self.journal.db.execute(
+            "INSERT INTO ops(op_id, path, is_delete, content, content_hash, base_hash, "
+            "mtime_ns, size, created) VALUES (?, ?, ?, ?, ?, ?, 0, -1, ?)",
+            (
+                f"op-{os.urandom(16).hex()}",
+                op.path,
+                int(op.is_delete),
+                op.content,
+                op.content_hash,
+                op.base_hash,
+                now,
+            ),
+        )
+        log.info("local change to %s kept; it will be pushed on base %s", path, base)
+
+    # ---- one full reconcile ----------------------------------------------------
+
+    def open_conflicts(self) -> dict[str, str]:
+        return {str(c["relativePath"]): str(c["id"]) for c in self.client.conflicts(self.source_id)}
+
+    def reconcile(self, report: Report) -> None:
+        """Scan, push, pull, and push what the pull found, until nothing moves."""
+        result = self.scan_and_journal()
+        report.skipped = result.skipped
+        for _ in range(3):
+            self.push_pending(report)
+            if report.unreachable or report.paused:
+                return
+            self.pull(report)
+            if not self.journal.pending_count():
+                return
+
+    def once(self) -> int:
+        report = Report()
+        try:
+            try:
+                self.ensure_registered()
+                self.heartbeat()
+            except Unreachable as exc:
+                if not self.source_id:
+                    log.error("server unreachable and this folder is not registered: %s", exc)
+                    return EXIT_UNREACHABLE
+                log.warning("server unreachable (%s); journaling changes only", exc)
+                report.unreachable = True
+            if report.unreachable:
+                self.scan_and_journal()
+            else:
+                self.reconcile(report)
+            return self._verdict(report)
+        except SafetyStop as exc:
+            log.error("stopped: %s", exc)
+            return EXIT_SAFETY_STOP
+        except Unreachable as exc:
+            log.error("server unreachable: %s; changes stay journaled", exc)
+            return EXIT_UNREACHABLE
+
+    def _verdict(self, report: Report) -> int:
+        pending = self.journal.pending_count()
+        for path, reason in sorted(report.skipped.items()):
+            if reason not in ("built-in ignore",):
+                print(f"not synced ({reason}): {path}", file=sys.stderr)
+        if report.unreachable:
+            log.error("server unreachable: %d change(s) journaled for later", pending)
+            return EXIT_UNREACHABLE
+        if report.paused:
+            log.error("source is paused: %d change(s) journaled until it resumes", pending)
+            return EXIT_PAUSED
+        conflicts = self.open_conflicts()
+        for path, cid in sorted(conflicts.items()):
+            log.error("open conflict on %s (%s): resolve it, then sync again", path, cid)
+        log.info(
+            "pushed %d, wrote %d, deleted %d, pending %d, conflicts %d, rejected %d",
+            report.pushed,
+            report.written,
+            report.deleted,
+            pending,
+            len(conflicts),
+            len(report.rejected),
+        )
+        if conflicts or report.rejected or pending:
+            return EXIT_NOT_CONVERGED
+        return EXIT_OK
+
+    def _fault(self, point: str) -> None:
+        if self.opts.fault == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _wire_item(op: Op) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "operationId": op.op_id,
+        "relativePath": op.path,
+        "baseHash": op.base_hash,
+        "isDelete": op.is_delete,
+    }
+    if not op.is_delete:
+        item.update(content=op.content, contentType="text/markdown", contentHash=op.content_hash)
+    return item
+
+
+def _pair_renames(deletes: list[NewOp], upserts: list[NewOp]) -> list[NewOp]:
+    """Order a rename's delete right before its upsert so both travel in one batch."""
+    by_hash: dict[str, list[NewOp]] = {}
+    for up in upserts:
+        if up.base_hash is None and up.content_hash:
+            by_hash.setdefault(up.content_hash, []).append(up)
+    ordered: list[NewOp] = []
+    used: set[int] = set()
+    for d in deletes:
+        ordered.append(d)
+        partners = by_hash.get(d.base_hash or "")
+        if partners:
+            up = partners.pop()
+            ordered.append(up)
+            used.add(id(up))
+    ordered.extend(u for u in upserts if id(u) not in used)
+    return ordered
+
+
+def _batches(ops: list[Op]) -> Iterator[list[Op]]:
+    """Batches of at most 100 items and 32 MB, never splitting a rename pair."""
+    batch: list[Op] = []
+    size = 0
+    for op in ops:
+        weight = len(op.content or "") * 4 // 3 + 512
+        if batch and (len(batch) >= MAX_BATCH_ITEMS or size + weight > MAX_BATCH_BYTES):
+            carry: list[Op] = []
+            last = batch[-1]
+            if last.is_delete and not op.is_delete and op.content_hash == last.base_hash:
+                carry = [batch.pop()]
+            if batch:
+                yield batch
+            batch, size = carry, sum(len(o.content or "") for o in carry)
+        batch.append(op)
+        size += weight
+    if batch:
+        yield batch
+
+
+def _progress(total: int, label: str) -> Callable[[int], None]:
+    """A rich progress bar on a terminal, plain log lines otherwise; call with -1 to end."""
+    if sys.stderr.isatty() and total > MAX_BATCH_ITEMS:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task(label, total=total)
+
+        def advance(n: int) -> None:
+            if n < 0:
+                bar.stop()
+            else:
+                bar.advance(task, n)
+
+        return advance
+    done = 0
+
+    def log_line(n: int) -> None:
+        nonlocal done
+        if n > 0:
+            done += n
+            if total > MAX_BATCH_ITEMS:
+                log.info("%s: %d/%d", label, done, total)
+
+    return log_line

@@ -1,0 +1,11 @@
+"""The one hash the wire uses: lowercase hex sha256 of the UTF-8 bytes."""
+
+import hashlib
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def text_hash(text: str) -> str:
+    return sha256_hex(text.encode("utf-8"))

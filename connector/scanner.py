@@ -1,0 +1,135 @@
+"""Walking the folder: what is there, what changed since the journal, what is not synced.
+
+Unchanged files are recognised by (mtime, size) from the journal so a rescan of
+a large folder reads only what changed.
+"""
+
+import logging
+import os
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connector.hashing import sha256_hex
+from connector.ignore import Rules
+from connector.journal import FileRow
+
+log = logging.getLogger("connector")
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: str
+    mtime_ns: int
+    size: int
+    hash: str
+    content: str | None
+    """Decoded text when the file was read; None when the journal's hash was reused."""
+
+
+@dataclass
+class Scan:
+    files: dict[str, LocalFile] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Paths present on disk but not synced, with the reason."""
+
+
+def clash_key(path: str) -> str:
+    """Two names that differ only by case or Unicode normal form collide on many disks."""
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def walk(root: Path, rules: Rules) -> list[tuple[str, os.stat_result]]:
+    """Every regular file under ``root`` (no symlinks followed), with a POSIX relative path."""
+    out: list[tuple[str, os.stat_result]] = []
+    stack = [("", root)]
+    while stack:
+        rel_dir, directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            log.warning("cannot list %s: %s", directory, exc)
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}{entry.name}"
+            try:
+                if entry.is_symlink():
+                    out.append((rel, entry.stat(follow_symlinks=False)))
+                elif entry.is_dir(follow_symlinks=False):
+                    if not rules.skip_dir(rel):
+                        stack.append((rel + "/", Path(entry.path)))
+                elif entry.is_file(follow_symlinks=False):
+                    out.append((rel, entry.stat(follow_symlinks=False)))
+            except OSError as exc:
+                log.warning("cannot stat %s: %s", entry.path, exc)
+    return out
+
+
+def read_local(root: Path, path: str, rules: Rules, known: FileRow | None) -> LocalFile | str:
+    """The file as a ``LocalFile``, or the reason it is not synced."""
+    full = root / path
+    try:
+        st = full.lstat()
+    except FileNotFoundError:
+        return "missing"
+    return _examine(full, path, st, rules, known)
+
+
+def _examine(
+    full: Path, path: str, st: os.stat_result, rules: Rules, known: FileRow | None
+) -> LocalFile | str:
+    import stat as stat_mod
+
+    if stat_mod.S_ISLNK(st.st_mode):
+        return "symlink"
+    if st.st_size > rules.max_bytes:
+        return f"too large: {st.st_size} bytes > {rules.max_bytes}"
+    if (
+        known is not None
+        and known.base_hash
+        and known.mtime_ns == st.st_mtime_ns
+        and known.size == st.st_size
+    ):
+        return LocalFile(path, st.st_mtime_ns, st.st_size, known.base_hash, None)
+    try:
+        data = full.read_bytes()
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    if len(data) > rules.max_bytes:
+        return f"too large: {len(data)} bytes > {rules.max_bytes}"
+    return LocalFile(path, st.st_mtime_ns, st.st_size, sha256_hex(data), text)
+
+
+def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
+    result = Scan()
+    candidates: list[tuple[str, os.stat_result]] = []
+    for path, st in walk(root, rules):
+        reason = rules.reason(path)
+        if reason is None:
+            candidates.append((path, st))
+        elif reason not in ("built-in ignore", "not included") or path in known:
+            result.skipped[path] = reason
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path, _ in candidates:
+        groups[clash_key(path)].append(path)
+    for names in groups.values():
+        if len(names) > 1:
+            for name in names:
+                others = ", ".join(n for n in names if n != name)
+                result.skipped[name] = f"name clash (case or Unicode form) with {others}"
+    for path, st in candidates:
+        if path in result.skipped:
+            continue
+        outcome = _examine(root / path, path, st, rules, known.get(path))
+        if isinstance(outcome, str):
+            result.skipped[path] = outcome
+        else:
+            result.files[path] = outcome
+    for path, reason in sorted(result.skipped.items()):
+        log.info("not synced (%s): %s", reason, path)
+    return result
