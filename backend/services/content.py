@@ -17,6 +17,17 @@ def sha256_hex(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+def is_storable(text: str) -> bool:
+    """Whether both databases can hold ``text``: UTF-8 encodable (no lone surrogate), no NUL."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_content(content: object, max_bytes: int) -> tuple[str, int]:
     """Return ``(hash, size)`` of acceptable content, or raise.
 

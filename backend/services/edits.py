@@ -42,9 +42,15 @@ class Outcome:
     conflict_id: str | None = None
 
 
-def apply_edit(session: Session, source: Source, edit: Edit) -> Outcome:
-    """Apply ``edit`` under the source's lock (the caller holds it)."""
-    file = find_file(session, source.id, edit.path)
+def apply_edit(
+    session: Session, source: Source, edit: Edit, files: dict[str, File] | None = None
+) -> Outcome:
+    """Apply ``edit`` under the source's lock (the caller holds it).
+
+    ``files`` is a batch's preloaded path -> file map; a file row without any
+    version yet (created up front for the batch) counts as a new path.
+    """
+    file = files.get(edit.path) if files is not None else find_file(session, source.id, edit.path)
     if file is not None and file.state == "conflict":
         conflict = _open_conflict_of(session, file)
         if conflict is not None:
@@ -52,7 +58,7 @@ def apply_edit(session: Session, source: Source, edit: Edit) -> Outcome:
     current = file.current_hash if file else None
     if edit.digest == current:
         return Outcome("unchanged", current)
-    if file is None or not edit.check_base or edit.base_hash == current:
+    if file is None or file.version_count == 0 or not edit.check_base or edit.base_hash == current:
         _write(session, source, edit, file)
         return Outcome("applied", edit.digest)
     if current is None and edit.base_hash is None:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlmodel import Session, col, update
+from sqlmodel import Session
 
 from backend.models import Event, Source, utcnow
 
@@ -12,26 +12,23 @@ def emit(
 ) -> int:
     """Append one event in the caller's transaction and return its cursor.
 
-    The cursor comes from an ``UPDATE ... RETURNING`` on the source row: the row
-    lock it takes serialises writers of one source, so cursors are handed out in
-    commit order, and a rolled-back transaction returns its numbers (no gaps).
+    Every caller holds the source's row lock (``get_source(lock=True)``: ``SELECT
+    ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) until commit, so
+    writers of one source are serialised: cursors are handed out in commit order,
+    and a rolled-back transaction gives its numbers back (no gaps). The counter
+    is bumped in memory and written once at flush; the unique (source, cursor)
+    constraint turns any breach of that rule into an error, never a silent gap.
     """
-    statement = (
-        update(Source)
-        .where(col(Source.id) == source.id)
-        .values(last_cursor=Source.last_cursor + 1)
-        .returning(col(Source.last_cursor))
-    )
-    cursor = int(session.exec(statement).scalar_one())
-    source.last_cursor = cursor
+    source.last_cursor += 1
+    session.add(source)
     session.add(
         Event(
             source_id=source.id,
-            cursor=cursor,
+            cursor=source.last_cursor,
             type=type_,
             relative_path=path,
             payload=payload,
             created_at=utcnow(),
         )
     )
-    return cursor
+    return source.last_cursor

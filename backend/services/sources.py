@@ -78,7 +78,9 @@ def get_source(session: Session, workspace_id: str, source_id: str, lock: bool =
         raise InvalidInput("sourceId is required")
     statement = select(Source).where(Source.id == source_id)
     if lock:
-        statement = statement.with_for_update()
+        # populate_existing: a copy loaded earlier in this session must not hide
+        # what the lock holder committed (the event counter above all).
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     source = session.exec(statement).first()
     if source is None or source.workspace_id != workspace_id:
         raise NotFound("source not found", "SOURCE_NOT_FOUND")

@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput, LocalSyncError, StateConflict, TooLarge
-from backend.models import Operation, Source, utcnow
+from backend.models import File, Operation, Source, utcnow
 from backend.paths import normalise_path
-from backend.services.content import check_content, check_hash
+from backend.services.content import check_content, check_hash, is_storable
 from backend.services.edits import Edit, Outcome, apply_edit
 from backend.services.sources import get_source
 from backend.settings import Settings
@@ -89,43 +89,90 @@ def push_batch(
 
         get_connector(session, workspace_id, connector_id)
     result = BatchResult(source_id=source.id, event_cursor=source.last_cursor)
+    checked = [_check_item(item, settings, pusher) for item in items]
+    edits = [e for e in checked if isinstance(e, Edit)]
+    done = _processed(session, source.id, [e.operation_id or "" for e in edits])
+    first_seen = {e.operation_id: e for e in reversed(edits) if e.operation_id not in done}
+    files = _files_for(session, source, list(first_seen.values()))
     seen: set[str] = set()
-    for item in items:
-        result.results.append(_push_one(session, source, item, settings, pusher, seen))
+    # Reads happened up front; flushing once at commit batches the inserts.
+    with session.no_autoflush:
+        for entry in checked:
+            if isinstance(entry, ItemResult):
+                result.results.append(entry)
+            else:
+                result.results.append(_apply_one(session, source, entry, files, done, seen))
     result.event_cursor = source.last_cursor
     return result
 
 
-def _push_one(
+def _check_item(item: PushItem, settings: Settings, pusher: str | None) -> "Edit | ItemResult":
+    try:
+        return _validate(item, settings, pusher)
+    except LocalSyncError as exc:
+        return ItemResult(
+            _echo(item.operation_id),
+            _echo(item.relative_path),
+            "rejected",
+            code=exc.code,
+            message=exc.message,
+        )
+
+
+def _processed(session: Session, source_id: str, op_ids: list[str]) -> dict[str, Operation]:
+    """Operations of this batch already applied earlier, in one query."""
+    if not op_ids:
+        return {}
+    statement = select(Operation).where(
+        Operation.source_id == source_id, col(Operation.operation_id).in_(set(op_ids))
+    )
+    return {op.operation_id: op for op in session.exec(statement)}
+
+
+def _files_for(session: Session, source: Source, edits: list[Edit]) -> dict[str, File]:
+    """Load the batch's files in one query and create rows for new upserted paths at once.
+
+    A created row has no version until its item is applied, which is how
+    ``apply_edit`` still recognises it as a new path.
+    """
+    paths = {e.path for e in edits}
+    if not paths:
+        return {}
+    statement = select(File).where(File.source_id == source.id, col(File.relative_path).in_(paths))
+    files = {f.relative_path: f for f in session.exec(statement)}
+    new = {e.path: e.content_type for e in edits if e.content is not None and e.path not in files}
+    if new:
+        rows = [File(source_id=source.id, relative_path=p, content_type=t) for p, t in new.items()]
+        session.add_all(rows)
+        session.flush()
+        files.update((row.relative_path, row) for row in rows)
+    return files
+
+
+def _apply_one(
     session: Session,
     source: Source,
-    item: PushItem,
-    settings: Settings,
-    connector_id: str | None,
+    edit: Edit,
+    files: dict[str, File],
+    done: dict[str, Operation],
     seen: set[str],
 ) -> ItemResult:
-    op_id = item.operation_id if isinstance(item.operation_id, str) else None
-    path_hint = item.relative_path if isinstance(item.relative_path, str) else None
-    try:
-        edit = _validate(item, settings, connector_id)
-    except LocalSyncError as exc:
-        return ItemResult(op_id, path_hint, "rejected", code=exc.code, message=exc.message)
-    assert edit.operation_id is not None
-    done = session.get(Operation, (source.id, edit.operation_id))
-    if done is not None or edit.operation_id in seen:
+    op_id = edit.operation_id or ""
+    if op_id in done or op_id in seen:
+        earlier = done.get(op_id)
         return ItemResult(
-            edit.operation_id,
+            op_id,
             edit.path,
             "duplicate",
-            hash=done.hash if done else None,
-            conflict_id=done.conflict_id if done else None,
+            hash=earlier.hash if earlier else None,
+            conflict_id=earlier.conflict_id if earlier else None,
         )
-    seen.add(edit.operation_id)
-    outcome = apply_edit(session, source, edit)
+    seen.add(op_id)
+    outcome = apply_edit(session, source, edit, files)
     session.add(
         Operation(
             source_id=source.id,
-            operation_id=edit.operation_id,
+            operation_id=op_id,
             relative_path=edit.path,
             status=outcome.status,
             hash=outcome.digest,
@@ -133,16 +180,19 @@ def _push_one(
             created_at=utcnow(),
         )
     )
-    return ItemResult(
-        edit.operation_id, edit.path, outcome.status, outcome.digest, outcome.conflict_id
-    )
+    return ItemResult(op_id, edit.path, outcome.status, outcome.digest, outcome.conflict_id)
+
+
+def _echo(value: object) -> str | None:
+    """A client's own value, repeated in a rejection only if it is a storable string."""
+    return value if isinstance(value, str) and is_storable(value) else None
 
 
 def _validate(item: PushItem, settings: Settings, connector_id: str | None) -> Edit:
-    op_id = item.operation_id
-    if not isinstance(op_id, str) or not op_id.strip() or len(op_id) > MAX_OPERATION_ID:
+    op_id = _echo(item.operation_id)
+    if op_id is None or not op_id.strip() or len(op_id) > MAX_OPERATION_ID:
         raise InvalidInput(
-            f"operationId must be a non-empty string of at most {MAX_OPERATION_ID} characters",
+            f"operationId must be non-empty text of at most {MAX_OPERATION_ID} characters",
             "INVALID_OPERATION_ID",
         )
     path = normalise_path(item.relative_path)
@@ -177,7 +227,7 @@ def _validate(item: PushItem, settings: Settings, connector_id: str | None) -> E
 def _content_type(value: object) -> str:
     if value is None or value == "":
         return "text/markdown"
-    if not isinstance(value, str) or len(value) > MAX_CONTENT_TYPE or "\n" in value:
+    if not isinstance(value, str) or len(value) > MAX_CONTENT_TYPE or not value.isprintable():
         raise InvalidInput("contentType must be a short media type string", "INVALID_CONTENT_TYPE")
     return value
 
