@@ -73,9 +73,11 @@ def _redact(url: str) -> str:
 def _attach_apps() -> None:
     """The connector and terminal app live in their own packages; ``localsync`` fronts them."""
     from connector.cli import status, sync
+    from tui.cli import tui
 
     main.add_command(sync)
     main.add_command(status)
+    main.add_command(tui)
 
 
 _attach_apps()

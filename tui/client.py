@@ -1,0 +1,595 @@
+"""The terminal app's only door to the server: typed async calls over GraphQL (gql).
+
+Every method opens a short HTTP session, so a cancelled worker never leaves a
+half-used connection behind; ``events`` holds a WebSocket for as long as it is
+iterated. Failures surface as the typed errors below, chosen from the server's
+``extensions.code`` (and ``extensions.reason`` for the finer cases):
+
+ClientError
+├── ServerUnreachable   no answer at the URL (refused, timed out, not GraphQL)
+├── Unauthenticated     the token is missing, malformed, expired or forged
+├── Forbidden           the token does not grant the workspace
+├── NotFound            absent, or another workspace's
+├── StateConflict       the state forbids the call (paused, mode, resolved...)
+│   ├── StaleRevision       the conflict changed since it was loaded
+│   └── AlreadyResolved     somebody resolved the conflict first
+└── InvalidRequest      anything else the server refused
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from gql import Client, GraphQLRequest, gql
+from gql.transport.exceptions import TransportError, TransportQueryError
+from gql.transport.httpx import HTTPXAsyncTransport
+from gql.transport.websockets import WebsocketsTransport
+
+Choice = Literal["LOCAL", "RAVEN", "BOTH_LOCAL_FIRST", "BOTH_RAVEN_FIRST", "BASE", "EDITED"]
+WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN"]
+
+
+class ClientError(Exception):
+    """Base of every error the client raises; ``message`` is fit to show a user."""
+
+    def __init__(self, message: str, code: str = "", reason: str = "", detail: str = "") -> None:
+        super().__init__(f"{message} ({detail})" if detail else message)
+        self.message = message
+        self.code = code
+        self.reason = reason
+        self.detail = detail
+
+
+class ServerUnreachable(ClientError):
+    pass
+
+
+class Unauthenticated(ClientError):
+    pass
+
+
+class Forbidden(ClientError):
+    pass
+
+
+class NotFound(ClientError):
+    pass
+
+
+class StateConflict(ClientError):
+    pass
+
+
+class StaleRevision(StateConflict):
+    pass
+
+
+class AlreadyResolved(StateConflict):
+    pass
+
+
+class InvalidRequest(ClientError):
+    pass
+
+
+def error_from_graphql(error: Mapping[str, Any]) -> ClientError:
+    """Pick the typed error for one GraphQL error entry."""
+    extensions = error.get("extensions") or {}
+    code = str(extensions.get("code", ""))
+    reason = str(extensions.get("reason", ""))
+    message = str(error.get("message", "the server refused the request"))
+    kind: type[ClientError]
+    if code == "UNAUTHENTICATED":
+        kind = Unauthenticated
+    elif code == "FORBIDDEN":
+        kind = Forbidden
+    elif code == "NOT_FOUND":
+        kind = NotFound
+    elif code == "CONFLICT" and reason == "STALE_REVISION":
+        kind = StaleRevision
+    elif code == "CONFLICT" and reason == "CONFLICT_RESOLVED":
+        kind = AlreadyResolved
+    elif code == "CONFLICT":
+        kind = StateConflict
+    elif code == "UNAVAILABLE":
+        kind = ServerUnreachable
+    else:
+        kind = InvalidRequest
+    return kind(message, code, reason)
+
+
+# ---- results ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: str
+    name: str
+    mode: str
+    status: str
+    connector_name: str | None
+    connector_online: bool
+    file_count: int
+    open_conflicts: int
+    last_cursor: int
+
+    @property
+    def bidirectional(self) -> bool:
+        return self.mode == "BIDIRECTIONAL"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    state: str
+    hash: str | None
+    size: int
+    open_conflict_id: str | None
+
+
+@dataclass(frozen=True)
+class FileContent:
+    path: str
+    state: str
+    hash: str | None
+    content: str | None
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    seq: int
+    hash: str | None
+    origin: str
+    recorded_at: datetime
+    size: int
+    deleted: bool
+    conflict_id: str | None
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    from_hash: str
+    to_hash: str
+    insertions: int
+    deletions: int
+    headers: list[str]
+    lines: list[DiffLine]
+
+
+@dataclass(frozen=True)
+class ConflictSummary:
+    id: str
+    source_id: str
+    source_name: str
+    path: str
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Region:
+    index: int
+    base: str
+    local: str
+    remote: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Either text both sides agree on (``stable``) or a region to decide."""
+
+    stable: str | None
+    region: Region | None
+
+
+@dataclass(frozen=True)
+class ConflictDetail:
+    id: str
+    source_id: str
+    path: str
+    status: str
+    reason: str
+    revision: int
+    base: str | None
+    local: str | None
+    remote: str | None
+    base_known: bool
+    chunks: list[Chunk]
+    regions: list[Region]
+    merged_with_markers: str
+    resolution: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One region's choice; ``text`` only for EDITED."""
+
+    index: int
+    choice: Choice
+    text: str | None = None
+
+    def to_input(self) -> dict[str, Any]:
+        return {"index": self.index, "choice": self.choice, "text": self.text}
+
+
+@dataclass(frozen=True)
+class ResolutionPreview:
+    text: str
+    unresolved: int
+
+
+@dataclass(frozen=True)
+class ResolveOutcome:
+    status: str
+    resolution: str | None
+    hash: str | None
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    status: str
+    hash: str | None
+    conflict_id: str | None
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    source_id: str
+    cursor: int
+    type: str
+    path: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- documents ----------------------------------------------------------------
+
+_SOURCE_FIELDS = """
+  id name mode status lastCursor fileCount openConflictCount
+  connector { name online }
+"""
+_SOURCES = gql("query Sources { sources {" + _SOURCE_FIELDS + "} }")
+_SOURCE = gql("query Source($id: ID!) { source(id: $id) {" + _SOURCE_FIELDS + "} }")
+_PAUSE = gql("mutation Pause($id: String!) { pauseSource(sourceId: $id) {" + _SOURCE_FIELDS + "} }")
+_RESUME = gql(
+    "mutation Resume($id: String!) { resumeSource(sourceId: $id) {" + _SOURCE_FIELDS + "} }"
+)
+_FILES = gql(
+    """query Files($id: ID!, $after: String) {
+  source(id: $id) {
+    files(first: 100, after: $after) {
+      nodes { path state hash size openConflictId }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+)
+_FILE = gql(
+    """query File($id: ID!, $path: String!) {
+  source(id: $id) { file(path: $path) { path state hash content } }
+}"""
+)
+_VERSIONS = gql(
+    """query Versions($id: ID!, $path: String!) {
+  source(id: $id) {
+    file(path: $path) {
+      versions(first: 200) {
+        nodes { seq hash origin recordedAt size deleted conflictId }
+      }
+    }
+  }
+}"""
+)
+_DIFF = gql(
+    """query Diff($id: ID!, $path: String!, $from: String!, $to: String!) {
+  source(id: $id) {
+    file(path: $path) {
+      diff(fromHash: $from, toHash: $to) {
+        fromHash toHash insertions deletions
+        hunks { header lines { kind text } }
+      }
+    }
+  }
+}"""
+)
+_RESTORE = gql(
+    """mutation Restore($id: String!, $path: String!, $hash: String!) {
+  restoreVersion(sourceId: $id, path: $path, hash: $hash) { status hash conflictId }
+}"""
+)
+_INBOX = gql(
+    """query Inbox {
+  sources { id name conflicts { nodes { id sourceId path reason createdAt } } }
+}"""
+)
+_REGION = "index base local remote"
+_CONFLICT = gql(
+    """query Conflict($id: ID!) {
+  conflict(id: $id) {
+    id sourceId path status reason revision base local remote resolution
+    preview {
+      baseKnown mergedWithMarkers
+      regions { REGION }
+      chunks { stable region { REGION } }
+    }
+  }
+}""".replace("REGION", _REGION)
+)
+_APPLY = gql(
+    """query Apply($id: ID!, $decisions: [RegionDecisionInput!]!) {
+  conflict(id: $id) { applyDecisions(decisions: $decisions) { text unresolved } }
+}"""
+)
+_RESOLVE = gql(
+    """mutation Resolve(
+  $id: String!, $resolution: Resolution, $decisions: [RegionDecisionInput!], $revision: Int
+) {
+  resolveConflict(
+    conflictId: $id, resolution: $resolution, decisions: $decisions, revision: $revision
+  ) {
+    hash
+    conflict { status resolution }
+  }
+}"""
+)
+_EVENTS = gql(
+    """subscription Events($id: String!, $after: Int!) {
+  sourceEvents(sourceId: $id, after: $after) { cursor type path payload }
+}"""
+)
+
+
+# ---- the client ---------------------------------------------------------------
+
+
+class LocalSyncClient:
+    """Talks to one server as one workspace; cheap to build, holds no connection."""
+
+    def __init__(self, server: str, token: str, workspace: str, timeout: float = 15) -> None:
+        self.server = server.rstrip("/")
+        self.token = token
+        self.workspace = workspace
+        self.timeout = timeout
+
+    @property
+    def graphql_url(self) -> str:
+        return self.server + "/graphql"
+
+    @property
+    def websocket_url(self) -> str:
+        parts = urlsplit(self.graphql_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "x-workspace-id": self.workspace}
+
+    async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
+        request = GraphQLRequest(document, variable_values=variables or None)
+        transport = HTTPXAsyncTransport(url=self.graphql_url, headers=self._auth, timeout=10)
+        client = Client(transport=transport, execute_timeout=self.timeout)
+        try:
+            async with client as session:
+                result: dict[str, Any] = await session.execute(request)
+                return result
+        except TransportQueryError as exc:
+            raise error_from_graphql(exc.errors[0] if exc.errors else {}) from exc
+        except (TransportError, OSError, TimeoutError) as exc:
+            # Refused, timed out, or something that is not our GraphQL endpoint.
+            raise ServerUnreachable(
+                f"No Local Sync server answers at {self.server}.", "UNREACHABLE", detail=str(exc)
+            ) from exc
+
+    # -- sources
+
+    async def sources(self) -> list[SourceInfo]:
+        data = await self._execute(_SOURCES)
+        return [_source(item) for item in data["sources"]]
+
+    async def source(self, source_id: str) -> SourceInfo:
+        data = await self._execute(_SOURCE, id=source_id)
+        return _source(data["source"])
+
+    async def pause_source(self, source_id: str) -> SourceInfo:
+        data = await self._execute(_PAUSE, id=source_id)
+        return _source(data["pauseSource"])
+
+    async def resume_source(self, source_id: str) -> SourceInfo:
+        data = await self._execute(_RESUME, id=source_id)
+        return _source(data["resumeSource"])
+
+    # -- files and history
+
+    async def files(self, source_id: str) -> list[FileInfo]:
+        found: list[FileInfo] = []
+        after: str | None = None
+        while True:
+            data = await self._execute(_FILES, id=source_id, after=after)
+            page = data["source"]["files"]
+            found.extend(
+                FileInfo(n["path"], n["state"], n["hash"], n["size"], n["openConflictId"])
+                for n in page["nodes"]
+            )
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            after = page["pageInfo"]["endCursor"]
+
+    async def file(self, source_id: str, path: str) -> FileContent:
+        data = await self._execute(_FILE, id=source_id, path=path)
+        node = data["source"]["file"]
+        if node is None:
+            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        return FileContent(node["path"], node["state"], node["hash"], node["content"])
+
+    async def versions(self, source_id: str, path: str) -> list[VersionInfo]:
+        data = await self._execute(_VERSIONS, id=source_id, path=path)
+        node = data["source"]["file"]
+        if node is None:
+            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        return [
+            VersionInfo(
+                seq=v["seq"],
+                hash=v["hash"],
+                origin=v["origin"],
+                recorded_at=_time(v["recordedAt"]),
+                size=v["size"],
+                deleted=v["deleted"],
+                conflict_id=v["conflictId"],
+            )
+            for v in node["versions"]["nodes"]
+        ]
+
+    async def diff(self, source_id: str, path: str, from_hash: str, to_hash: str) -> FileDiff:
+        data = await self._execute(
+            _DIFF, id=source_id, path=path, **{"from": from_hash, "to": to_hash}
+        )
+        node = data["source"]["file"]
+        if node is None:
+            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        diff = node["diff"]
+        lines: list[DiffLine] = []
+        headers: list[str] = []
+        for hunk in diff["hunks"]:
+            headers.append(hunk["header"])
+            lines.append(DiffLine("header", hunk["header"]))
+            lines.extend(DiffLine(line["kind"], line["text"]) for line in hunk["lines"])
+        return FileDiff(
+            diff["fromHash"], diff["toHash"], diff["insertions"], diff["deletions"], headers, lines
+        )
+
+    async def restore_version(self, source_id: str, path: str, version_hash: str) -> EditOutcome:
+        data = await self._execute(_RESTORE, id=source_id, path=path, hash=version_hash)
+        node = data["restoreVersion"]
+        return EditOutcome(node["status"], node["hash"], node["conflictId"])
+
+    # -- conflicts
+
+    async def open_conflicts(self) -> list[ConflictSummary]:
+        data = await self._execute(_INBOX)
+        found = [
+            ConflictSummary(
+                id=c["id"],
+                source_id=c["sourceId"],
+                source_name=source["name"],
+                path=c["path"],
+                reason=c["reason"],
+                created_at=_time(c["createdAt"]),
+            )
+            for source in data["sources"]
+            for c in source["conflicts"]["nodes"]
+        ]
+        return sorted(found, key=lambda c: c.created_at)
+
+    async def conflict(self, conflict_id: str) -> ConflictDetail:
+        data = await self._execute(_CONFLICT, id=conflict_id)
+        node = data["conflict"]
+        preview = node["preview"]
+        return ConflictDetail(
+            id=node["id"],
+            source_id=node["sourceId"],
+            path=node["path"],
+            status=node["status"],
+            reason=node["reason"],
+            revision=node["revision"],
+            base=node["base"],
+            local=node["local"],
+            remote=node["remote"],
+            resolution=node["resolution"],
+            base_known=preview["baseKnown"],
+            merged_with_markers=preview["mergedWithMarkers"],
+            regions=[_region(r) for r in preview["regions"]],
+            chunks=[
+                Chunk(c["stable"], _region(c["region"]) if c["region"] else None)
+                for c in preview["chunks"]
+            ],
+        )
+
+    async def apply_decisions(
+        self, conflict_id: str, decisions: Sequence[Decision]
+    ) -> ResolutionPreview:
+        data = await self._execute(
+            _APPLY, id=conflict_id, decisions=[d.to_input() for d in decisions]
+        )
+        node = data["conflict"]["applyDecisions"]
+        return ResolutionPreview(node["text"], node["unresolved"])
+
+    async def resolve_conflict(
+        self,
+        conflict_id: str,
+        *,
+        revision: int,
+        decisions: Sequence[Decision] | None = None,
+        whole_file: WholeFile | None = None,
+    ) -> ResolveOutcome:
+        """Resolve by region decisions or a whole-file choice, refusing a stale view."""
+        if (decisions is None) == (whole_file is None):
+            raise ValueError("give exactly one of decisions or whole_file")
+        data = await self._execute(
+            _RESOLVE,
+            id=conflict_id,
+            revision=revision,
+            resolution=whole_file,
+            decisions=None if decisions is None else [d.to_input() for d in decisions],
+        )
+        node = data["resolveConflict"]
+        conflict = node["conflict"]
+        return ResolveOutcome(conflict["status"], conflict["resolution"], node["hash"])
+
+    # -- live events
+
+    async def events(self, source_id: str, after: int) -> AsyncIterator[SourceEvent]:
+        """Events after ``after``, then new ones as they commit, until cancelled."""
+        transport = WebsocketsTransport(
+            url=self.websocket_url, init_payload=self._auth, connect_timeout=10
+        )
+        request = GraphQLRequest(_EVENTS, variable_values={"id": source_id, "after": after})
+        try:
+            async with Client(transport=transport) as session:
+                async for item in session.subscribe(request):
+                    node = item["sourceEvents"]
+                    yield SourceEvent(
+                        source_id=source_id,
+                        cursor=node["cursor"],
+                        type=node["type"],
+                        path=node["path"],
+                        payload=node["payload"] if isinstance(node["payload"], dict) else {},
+                    )
+        except TransportQueryError as exc:
+            raise error_from_graphql(exc.errors[0] if exc.errors else {}) from exc
+        except (TransportError, OSError, TimeoutError) as exc:
+            raise ServerUnreachable(
+                f"Lost the live connection to {self.server}.", "UNREACHABLE", detail=str(exc)
+            ) from exc
+
+
+def _source(node: Mapping[str, Any]) -> SourceInfo:
+    connector = node.get("connector") or {}
+    return SourceInfo(
+        id=node["id"],
+        name=node["name"],
+        mode=node["mode"],
+        status=node["status"],
+        connector_name=connector.get("name"),
+        connector_online=bool(connector.get("online")),
+        file_count=node["fileCount"],
+        open_conflicts=node["openConflictCount"],
+        last_cursor=node["lastCursor"],
+    )
+
+
+def _region(node: Mapping[str, Any]) -> Region:
+    return Region(node["index"], node["base"], node["local"], node["remote"])
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,142 @@
+"""One source's files as a folder tree, and the chosen file's content."""
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, Footer, Input, Markdown, Static, TextArea
+
+from tui.client import ClientError, FileContent, FileInfo, SourceInfo
+from tui.messages import LiveEvent
+from tui.screens.base import BaseScreen
+from tui.widgets.file_tree import FileTree
+from tui.widgets.state_badge import state_badge
+
+
+class FilesScreen(BaseScreen[None]):
+    help_title = "files"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("m", "toggle_view", "Rendered/plain"),
+        Binding("h", "history", "History"),
+        Binding("c", "conflict", "Open conflict"),
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, source: SourceInfo) -> None:
+        super().__init__()
+        self.source = source
+        self.files: list[FileInfo] = []
+        self.chosen: FileInfo | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.source.name} · files", classes="screen-title")
+        with Horizontal():
+            with Vertical(id="file-side"):
+                yield Input(placeholder="filter paths (/)", id="filter")
+                yield FileTree(id="tree")
+            with Vertical(id="file-main"):
+                yield Static("Choose a file.", id="file-title")
+                with ContentSwitcher(initial="rendered-box", id="file-view"):
+                    with VerticalScroll(id="rendered-box"):
+                        yield Markdown(id="rendered")
+                    yield TextArea(id="plain", read_only=True, soft_wrap=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#plain", TextArea).cursor_blink = False
+        self.query_one("#filter", Input).cursor_blink = False
+        self.query_one("#tree", FileTree).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True, group="files")
+    async def _load(self) -> None:
+        try:
+            self.files = await self.client.files(self.source.id)
+        except ClientError as error:
+            self.report(error)
+            return
+        self._redraw_tree()
+        if self.chosen is not None:
+            match = [f for f in self.files if f.path == self.chosen.path]
+            if match:
+                self.chosen = match[0]
+                self._open(match[0])
+
+    def _redraw_tree(self) -> None:
+        needle = self.query_one("#filter", Input).value
+        self.query_one("#tree", FileTree).show(self.files, needle)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._redraw_tree()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#tree", FileTree).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(FileTree.FileChosen)
+    def _chosen(self, message: FileTree.FileChosen) -> None:
+        self.chosen = message.file
+        self._open(message.file)
+
+    @work(exclusive=True, group="content")
+    async def _open(self, file: FileInfo) -> None:
+        try:
+            content = await self.client.file(self.source.id, file.path)
+        except ClientError as error:
+            self.report(error)
+            return
+        await self.show_content(content)
+
+    async def show_content(self, content: FileContent) -> None:
+        title = Text.assemble((content.path, "bold"), "  ", state_badge(content.state))
+        if content.hash:
+            title.append(f"  {content.hash[:10]}", style="dim")
+        self.query_one("#file-title", Static).update(title)
+        text = content.content if content.content is not None else "(deleted)"
+        self.query_one("#plain", TextArea).load_text(text)
+        await self.query_one("#rendered", Markdown).update(text)
+
+    def action_toggle_view(self) -> None:
+        switcher = self.query_one("#file-view", ContentSwitcher)
+        plain = switcher.current == "plain"
+        switcher.current = "rendered-box" if plain else "plain"
+
+    def action_history(self) -> None:
+        from tui.screens.history import HistoryScreen
+
+        if self.chosen is None:
+            self.notify("Choose a file first.", severity="warning")
+            return
+        self.app.push_screen(HistoryScreen(self.source, self.chosen.path), lambda _: self.reload())
+
+    def action_conflict(self) -> None:
+        from tui.screens.merge import MergeScreen
+
+        if self.chosen is None or self.chosen.open_conflict_id is None:
+            self.notify("This file has no open conflict.", severity="warning")
+            return
+        self.app.push_screen(MergeScreen(self.chosen.open_conflict_id), lambda _: self.reload())
+
+    @on(LiveEvent)
+    def _live(self, message: LiveEvent) -> None:
+        if message.event.source_id == self.source.id:
+            self.reload()

@@ -1,0 +1,102 @@
+"""A file's versions; two marked versions show their diff; r restores one."""
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from tui.client import ClientError, SourceInfo, VersionInfo
+from tui.screens.base import BaseScreen
+from tui.widgets.diff_view import DiffView
+from tui.widgets.version_list import VersionList
+
+
+class HistoryScreen(BaseScreen[None]):
+    help_title = "history"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "restore", "Restore"),
+    ]
+
+    def __init__(self, source: SourceInfo, path: str) -> None:
+        super().__init__()
+        self.source = source
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.source.name} · history of {self.path}", classes="screen-title")
+        yield VersionList(id="versions")
+        with VerticalScroll(id="diff-box"):
+            yield DiffView(id="diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#diff", DiffView).show(None)
+        self.query_one("#versions", VersionList).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True, group="versions")
+    async def _load(self) -> None:
+        try:
+            versions = await self.client.versions(self.source.id, self.path)
+        except ClientError as error:
+            self.report(error)
+            return
+        self.query_one("#versions", VersionList).show(versions)
+
+    @on(VersionList.PairChosen)
+    def _pair(self, message: VersionList.PairChosen) -> None:
+        self._diff(message.older, message.newer)
+
+    @work(exclusive=True, group="diff")
+    async def _diff(self, older: VersionInfo, newer: VersionInfo) -> None:
+        if older.hash is None or newer.hash is None:
+            self.notify("A deleted version has no content to compare.", severity="warning")
+            return
+        try:
+            diff = await self.client.diff(self.source.id, self.path, older.hash, newer.hash)
+        except ClientError as error:
+            self.report(error)
+            return
+        self.query_one("#diff", DiffView).show(diff)
+
+    def action_restore(self) -> None:
+        version = self.query_one("#versions", VersionList).current
+        if version is None or version.hash is None:
+            self.notify("Choose a version with content to restore.", severity="warning")
+            return
+        if not self.source.bidirectional:
+            mode = self.source.mode.lower().replace("_", " ")
+            self.notify(
+                f"“{self.source.name}” is {mode}: the server only accepts changes from "
+                "the folder, so versions can be restored on bidirectional sources only.",
+                title="Cannot restore",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self._restore(version)
+
+    @work(exclusive=True, group="restore")
+    async def _restore(self, version: VersionInfo) -> None:
+        assert version.hash is not None
+        try:
+            outcome = await self.client.restore_version(self.source.id, self.path, version.hash)
+        except ClientError as error:
+            self.report(error)
+            return
+        if outcome.status == "UNCHANGED":
+            self.notify(f"Version {version.seq} is already the current content.")
+        else:
+            self.notify(f"Restored version {version.seq} as a new version.")
+        self.reload()

@@ -1,0 +1,92 @@
+"""Every open conflict of the workspace, oldest first; it follows the live feed."""
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Static
+
+from tui.client import ClientError, ConflictSummary
+from tui.messages import LiveEvent
+from tui.screens.base import BaseScreen
+
+
+def age(since: datetime, now: datetime | None = None) -> str:
+    seconds = int(((now or datetime.now(UTC)) - since).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+class InboxScreen(BaseScreen[None]):
+    help_title = "conflict inbox"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open", "Merge", show=False),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conflicts: list[ConflictSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Conflict inbox", classes="screen-title")
+        yield DataTable[str | Text](id="conflicts", cursor_type="row", zebra_stripes=True)
+        yield Static(id="inbox-empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#conflicts", DataTable).add_columns("source", "path", "age", "reason")
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True, group="inbox")
+    async def _load(self) -> None:
+        try:
+            conflicts = await self.client.open_conflicts()
+        except ClientError as error:
+            self.report(error)
+            return
+        self.show(conflicts)
+
+    def show(self, conflicts: list[ConflictSummary]) -> None:
+        self.conflicts = conflicts
+        table = self.query_one("#conflicts", DataTable)
+        table.clear()
+        for c in conflicts:
+            reason = c.reason.replace("_", " ")
+            table.add_row(c.source_name, Text(c.path, style="bold"), age(c.created_at), reason)
+        empty = "" if conflicts else "No open conflicts."
+        self.query_one("#inbox-empty", Static).update(empty)
+
+    @on(DataTable.RowSelected, "#conflicts")
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        from tui.screens.merge import MergeScreen
+
+        table = self.query_one("#conflicts", DataTable)
+        if not self.conflicts or table.cursor_row < 0:
+            return
+        conflict = self.conflicts[min(table.cursor_row, len(self.conflicts) - 1)]
+        self.app.push_screen(MergeScreen(conflict.id), lambda _: self.reload())
+
+    @on(LiveEvent)
+    def _live(self, message: LiveEvent) -> None:
+        if message.event.type.startswith("conflict."):
+            self.reload()

@@ -1,0 +1,306 @@
+"""Resolve one conflict region by region; the server computes every result.
+
+Decisions are kept per region number. After a refused save (stale revision)
+the conflict is reloaded and the decisions survive if the region count is the
+same, since region N then still means the same place in the file.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Static
+
+from tui.client import (
+    AlreadyResolved,
+    Choice,
+    ClientError,
+    ConflictDetail,
+    Decision,
+    StaleRevision,
+    WholeFile,
+)
+from tui.screens.base import BaseScreen
+from tui.widgets.merge_region import MergePane, region_text
+
+_LABELS: dict[Choice, str] = {
+    "LOCAL": "local",
+    "RAVEN": "raven",
+    "BOTH_LOCAL_FIRST": "both, local first",
+    "BOTH_RAVEN_FIRST": "both, raven first",
+    "BASE": "base",
+    "EDITED": "edited",
+}
+
+
+@dataclass(frozen=True)
+class _State:
+    decisions: dict[int, Decision]
+    whole: WholeFile | None
+
+
+class _Pane(VerticalScroll, can_focus=False):
+    pass
+
+
+def render_result(text: str) -> Text:
+    out = Text()
+    for line in text.splitlines(keepends=True):
+        marker = line.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||"))
+        out.append(line, style="bold red" if marker else "")
+    return out
+
+
+class MergeScreen(BaseScreen[bool]):
+    """Dismissed with ``True`` once saved."""
+
+    help_title = "merge"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("down,l", "next", "Next region"),
+        Binding("up,h", "previous", "Previous region"),
+        Binding("space,1", "take('LOCAL')", "Local"),
+        Binding("2", "take('RAVEN')", "Raven"),
+        Binding("b", "take('BOTH_LOCAL_FIRST')", "Both (local first)"),
+        Binding("B", "take('BOTH_RAVEN_FIRST')", "Both (raven first)"),
+        Binding("0", "take('BASE')", "Base"),
+        Binding("e", "edit", "Edit region"),
+        Binding("z", "undo", "Undo"),
+        Binding("L", "whole('KEEP_LOCAL')", "Keep local file"),
+        Binding("R", "whole('KEEP_RAVEN')", "Keep raven file"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    def __init__(self, conflict_id: str) -> None:
+        super().__init__()
+        self.conflict_id = conflict_id
+        self.conflict: ConflictDetail | None = None
+        self.state = _State({}, None)
+        self.undo_stack: list[_State] = []
+        self.current = 1
+        self.result_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading conflict…", id="merge-title", classes="screen-title")
+        with Horizontal(id="sides"):
+            for side, label in (("local", "local"), ("remote", "raven"), ("base", "base")):
+                with Vertical(id=f"side-{side}", classes="side"):
+                    yield Static(label, classes="side-label")
+                    with _Pane():
+                        yield MergePane(side, id=f"pane-{side}")  # type: ignore[arg-type]
+        yield Static(id="merge-status")
+        with _Pane(id="result-box"):
+            yield Static(id="result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load(keep=False)
+
+    @property
+    def region_count(self) -> int:
+        return len(self.conflict.regions) if self.conflict else 0
+
+    @property
+    def unresolved(self) -> int:
+        if self.state.whole is not None:
+            return 0
+        return self.region_count - len(self.state.decisions)
+
+    @work(exclusive=True, group="load")
+    async def _load(self, keep: bool) -> None:
+        try:
+            conflict = await self.client.conflict(self.conflict_id)
+        except ClientError as error:
+            self.report(error)
+            return
+        if conflict.status != "OPEN":
+            self.notify("This conflict is already resolved.", severity="warning")
+            self.dismiss(False)
+            return
+        if not keep or len(conflict.regions) != self.region_count:
+            if keep:
+                self.notify("The regions changed, so your choices were cleared.")
+            self.state = _State({}, None)
+            self.undo_stack = []
+            self.current = 1
+        self.conflict = conflict
+        self.query_one("#side-base").display = conflict.base_known
+        reason = conflict.reason.replace("_", " ")
+        self.query_one("#merge-title", Static).update(
+            Text.assemble(
+                ("Merge ", "bold"),
+                (conflict.path, "bold"),
+                f"  · {reason}",
+                " · ",
+                (f"{self.region_count} regions", "bold"),
+            )
+        )
+        self._redraw()
+        self._preview()
+
+    def _redraw(self) -> None:
+        conflict = self.conflict
+        if conflict is None:
+            return
+        decided = set(self.state.decisions) if self.state.whole is None else set()
+        for pane in self.query(MergePane):
+            pane.show(conflict.chunks, self.current, decided)
+        self._status()
+
+    def _status(self) -> None:
+        text = Text()
+        count = self.region_count
+        if self.state.whole is not None:
+            side = "local" if self.state.whole == "KEEP_LOCAL" else "raven"
+            text.append(f"Whole file: keep {side}", style="bold")
+        elif count:
+            decision = self.state.decisions.get(self.current)
+            chosen = _LABELS[decision.choice] if decision else "undecided"
+            text.append(f"Region {self.current}/{count}: {chosen}", style="bold")
+        else:
+            text.append("No regions: choose L or R for the whole file", style="bold")
+        style = "bold green" if self.unresolved == 0 else "bold red"
+        text.append("   unresolved: ")
+        text.append(str(self.unresolved), style=style)
+        if self.unresolved == 0:
+            text.append("   ctrl+s saves", style="green")
+        self.query_one("#merge-status", Static).update(text)
+
+    @work(exclusive=True, group="preview")
+    async def _preview(self) -> None:
+        conflict = self.conflict
+        if conflict is None:
+            return
+        if self.state.whole == "KEEP_LOCAL":
+            text = conflict.local or ""
+        elif self.state.whole == "KEEP_RAVEN":
+            text = conflict.remote or ""
+        else:
+            try:
+                preview = await self.client.apply_decisions(
+                    conflict.id, list(self.state.decisions.values())
+                )
+            except ClientError as error:
+                self.report(error)
+                return
+            text = preview.text
+        self.result_text = text
+        self.query_one("#result", Static).update(render_result(text))
+
+    def _change(self, state: _State) -> None:
+        self.undo_stack.append(self.state)
+        self.state = state
+        self._redraw()
+        self._preview()
+
+    def action_next(self) -> None:
+        if self.current < self.region_count:
+            self.current += 1
+            self._redraw()
+
+    def action_previous(self) -> None:
+        if self.current > 1:
+            self.current -= 1
+            self._redraw()
+
+    def action_take(self, choice: Choice) -> None:
+        if not self.region_count:
+            return
+        decisions = {**self.state.decisions, self.current: Decision(self.current, choice)}
+        self._change(_State(decisions, None))
+        self.action_next()
+
+    def action_whole(self, whole: WholeFile) -> None:
+        if self.conflict is not None:
+            self._change(_State(self.state.decisions, whole))
+
+    def action_undo(self) -> None:
+        if self.undo_stack:
+            self.state = self.undo_stack.pop()
+            self._redraw()
+            self._preview()
+        else:
+            self.notify("Nothing to undo.")
+
+    def action_edit(self) -> None:
+        from tui.screens.edit_region import EditRegionScreen
+
+        conflict = self.conflict
+        if conflict is None or not self.region_count:
+            return
+        index = self.current
+        decision = self.state.decisions.get(index)
+        if decision is not None and decision.choice == "EDITED" and decision.text is not None:
+            start = decision.text
+        else:
+            start = region_text(conflict.regions[index - 1], "local")
+
+        def edited(text: str | None) -> None:
+            if text is not None:
+                decisions = {**self.state.decisions, index: Decision(index, "EDITED", text)}
+                self._change(_State(decisions, None))
+
+        self.app.push_screen(EditRegionScreen(index, start), edited)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+    def action_save(self) -> None:
+        if self.conflict is None:
+            return
+        if self.unresolved:
+            self.notify(
+                f"{self.unresolved} region(s) still unresolved.",
+                title="Not saved",
+                severity="warning",
+            )
+            return
+        self._save()
+
+    @work(exclusive=True, group="save")
+    async def _save(self) -> None:
+        conflict = self.conflict
+        assert conflict is not None
+        try:
+            if self.state.whole is not None:
+                await self.client.resolve_conflict(
+                    conflict.id, revision=conflict.revision, whole_file=self.state.whole
+                )
+            else:
+                await self.client.resolve_conflict(
+                    conflict.id,
+                    revision=conflict.revision,
+                    decisions=list(self.state.decisions.values()),
+                )
+        except StaleRevision:
+            self.notify(
+                "The conflict changed on the server since you opened it; "
+                "reloaded it, check the result and save again.",
+                title="Not saved",
+                severity="warning",
+                timeout=10,
+            )
+            self._load(keep=True)
+            return
+        except AlreadyResolved:
+            self.notify(
+                "Somebody resolved this conflict already; nothing was saved.",
+                title="Not saved",
+                severity="error",
+                timeout=10,
+            )
+            self.dismiss(False)
+            return
+        except ClientError as error:
+            self.report(error)
+            return
+        self.notify(f"Saved {conflict.path}.")
+        self.dismiss(True)

@@ -1,0 +1,138 @@
+"""The home screen: every source of the workspace, its connector and its health."""
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Static
+
+from tui.client import ClientError, SourceInfo
+from tui.messages import LiveEvent
+from tui.screens.base import BaseScreen
+
+_MODES = {
+    "BIDIRECTIONAL": "bidirectional",
+    "LOCAL_TO_CLOUD": "local → cloud",
+    "IMPORT_ONLY": "import only",
+}
+
+
+def _connector(source: SourceInfo) -> Text:
+    if source.connector_name is None:
+        return Text("—", style="dim")
+    if source.connector_online:
+        return Text.assemble(source.connector_name, " ", ("● online", "green"))
+    return Text.assemble(source.connector_name, " ", ("○ offline", "red"))
+
+
+def _status(source: SourceInfo) -> Text:
+    if source.status == "PAUSED":
+        return Text("paused", style="yellow")
+    return Text("active", style="green")
+
+
+class SourcesScreen(BaseScreen[None]):
+    help_title = "sources"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Files", show=False),
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("c", "app.inbox", "Conflicts"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[SourceInfo] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Local Sync · sources", classes="screen-title")
+        yield DataTable[str | Text](id="sources", cursor_type="row", zebra_stripes=True)
+        yield Static(id="sources-empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sources", DataTable)
+        table.add_columns("name", "mode", "status", "connector", "files", "open conflicts")
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        try:
+            sources = await self.client.sources()
+        except ClientError as error:
+            self.report(error)
+            return
+        self.show(sources)
+        self.localsync.follow(sources)
+
+    def show(self, sources: list[SourceInfo]) -> None:
+        self.sources = sources
+        table = self.query_one("#sources", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for source in sources:
+            conflicts = Text(
+                str(source.open_conflicts), style="bold red" if source.open_conflicts else ""
+            )
+            table.add_row(
+                source.name,
+                _MODES.get(source.mode, source.mode),
+                _status(source),
+                _connector(source),
+                str(source.file_count),
+                conflicts,
+                key=source.id,
+            )
+        if sources:
+            table.move_cursor(row=min(max(row, 0), len(sources) - 1))
+        empty = "" if sources else "No sources yet: run `localsync sync` in a folder to add one."
+        self.query_one("#sources-empty", Static).update(empty)
+
+    @property
+    def selected(self) -> SourceInfo | None:
+        table = self.query_one("#sources", DataTable)
+        if not self.sources or table.cursor_row < 0:
+            return None
+        return self.sources[min(table.cursor_row, len(self.sources) - 1)]
+
+    @on(DataTable.RowSelected, "#sources")
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        from tui.screens.files import FilesScreen
+
+        source = self.selected
+        if source is not None:
+            self.app.push_screen(FilesScreen(source), lambda _: self.reload())
+
+    def action_toggle_pause(self) -> None:
+        source = self.selected
+        if source is not None:
+            self._toggle(source)
+
+    @work(exclusive=True, group="pause")
+    async def _toggle(self, source: SourceInfo) -> None:
+        try:
+            if source.status == "PAUSED":
+                await self.client.resume_source(source.id)
+                self.notify(f"{source.name} resumed")
+            else:
+                await self.client.pause_source(source.id)
+                self.notify(f"{source.name} paused")
+        except ClientError as error:
+            self.report(error)
+        self.reload()
+
+    @on(LiveEvent)
+    def _live(self, message: LiveEvent) -> None:
+        self.reload()

@@ -1,0 +1,1 @@
+"""Reusable widgets; each posts its own nested messages."""

@@ -1,0 +1,52 @@
+"""Folders and files of one source, with a state badge per file."""
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui.client import FileInfo
+from tui.widgets.state_badge import state_badge
+
+
+class FileTree(Tree[FileInfo | None]):
+    """Folder nodes carry ``None``; file leaves carry their ``FileInfo``."""
+
+    @dataclass
+    class FileChosen(Message):
+        file: FileInfo
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("files", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+
+    def show(self, files: list[FileInfo], needle: str = "") -> None:
+        """Rebuild from ``files``, keeping only paths containing ``needle``."""
+        self.clear()
+        folders: dict[str, TreeNode[FileInfo | None]] = {"": self.root}
+        wanted = needle.lower()
+        for file in sorted(files, key=lambda f: f.path):
+            if wanted and wanted not in file.path.lower():
+                continue
+            *dirs, name = file.path.split("/")
+            parent = self.root
+            prefix = ""
+            for part in dirs:
+                prefix = f"{prefix}/{part}" if prefix else part
+                if prefix not in folders:
+                    folders[prefix] = parent.add(Text(part + "/", style="bold"), expand=True)
+                parent = folders[prefix]
+            label = Text.assemble(name, " ", state_badge(file.state))
+            parent.add_leaf(label, data=file)
+        self.root.expand()
+        self.cursor_line = 0
+
+    @on(Tree.NodeSelected)
+    def _chosen(self, event: Tree.NodeSelected[FileInfo | None]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.FileChosen(event.node.data))

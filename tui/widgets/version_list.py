@@ -1,0 +1,77 @@
+"""A file's history as a table; space marks up to two versions to compare."""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui.client import VersionInfo
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KiB"
+
+
+class VersionList(DataTable[str | Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "mark", "Mark for diff")]
+
+    @dataclass
+    class PairChosen(Message):
+        """Two marked versions, older first."""
+
+        older: VersionInfo
+        newer: VersionInfo
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.versions: list[VersionInfo] = []
+        self.marked: list[int] = []
+
+    def on_mount(self) -> None:
+        self.add_columns("", "#", "time (UTC)", "origin", "size", "hash")
+
+    def show(self, versions: list[VersionInfo]) -> None:
+        self.versions = versions
+        self.marked = []
+        self._redraw()
+
+    def _redraw(self) -> None:
+        row = self.cursor_row
+        self.clear()
+        for i, v in enumerate(self.versions):
+            mark = Text("◆", style="bold yellow") if i in self.marked else Text(" ")
+            origin = v.origin.lower() + (" (conflict side)" if v.conflict_id else "")
+            self.add_row(
+                mark,
+                str(v.seq),
+                v.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+                origin,
+                "deleted" if v.deleted else _size(v.size),
+                (v.hash or "-")[:10],
+                key=str(i),
+            )
+        if self.versions:
+            self.move_cursor(row=min(row, len(self.versions) - 1))
+
+    @property
+    def current(self) -> VersionInfo | None:
+        if not self.versions or self.cursor_row < 0:
+            return None
+        return self.versions[self.cursor_row]
+
+    def action_mark(self) -> None:
+        row = self.cursor_row
+        if row < 0 or row >= len(self.versions):
+            return
+        if row in self.marked:
+            self.marked.remove(row)
+        else:
+            self.marked = [*self.marked, row][-2:]
+        self._redraw()
+        if len(self.marked) == 2:
+            # Newest first in the table, so the larger row index is the older one.
+            a, b = sorted(self.marked)
+            self.post_message(self.PairChosen(self.versions[b], self.versions[a]))
