@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -56,12 +57,46 @@ def run_migrations(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+_DEFERRED = "localsync_deferred_rows"
+
+
+def defer_insert(
+    session: Session, table: Any, values: dict[str, Any], ignore_existing: bool = False
+) -> None:
+    """Queue an append-only row to be inserted in bulk before this session commits.
+
+    History, events and processed operations are never read back or changed by
+    the transaction that writes them, so they skip the ORM: one executemany per
+    table instead of one INSERT (and one object) per row. Code that does read
+    those tables inside a write transaction calls :func:`write_deferred` first.
+    """
+    pending: dict[tuple[Any, bool], list[dict[str, Any]]] = session.info.setdefault(_DEFERRED, {})
+    pending.setdefault((table, ignore_existing), []).append(values)
+
+
+def write_deferred(session: Session) -> None:
+    """Insert the queued rows, table by table in the order they were first queued."""
+    pending: dict[tuple[Any, bool], list[dict[str, Any]]] = session.info.pop(_DEFERRED, {})
+    for (model, ignore_existing), rows in pending.items():
+        table = model.__table__
+        if not ignore_existing:
+            session.execute(table.insert(), rows)
+            continue
+        # Content-addressed rows: a row that exists (or repeats) is already right.
+        keys = [c.name for c in table.primary_key.columns]
+        unique = list({tuple(r[k] for k in keys): r for r in rows}.values())
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), unique)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
+            write_deferred(session)
             session.commit()
         except BaseException:
             session.rollback()

@@ -4,9 +4,9 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from backend.db import defer_insert, write_deferred
 from backend.errors import InvalidInput, TooLarge
 from backend.models import Blob
 
@@ -59,16 +59,14 @@ def check_hash(value: object, field: str) -> str | None:
 
 
 def store_blob(session: Session, digest: str, content: str, size: int) -> None:
-    """Insert the blob unless present; concurrent writers of the same content both succeed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Blob).values(hash=digest, content=content, size=size)
-    session.exec(statement.on_conflict_do_nothing(index_elements=["hash"]))
+    """Queue the blob unless present; concurrent writers of the same content both succeed."""
+    defer_insert(session, Blob, {"hash": digest, "content": content, "size": size}, True)
 
 
 def load_blob(session: Session, digest: str | None) -> str | None:
     if digest is None:
         return None
+    write_deferred(session)
     blob = session.get(Blob, digest)
     return blob.content if blob else None
 
@@ -78,5 +76,6 @@ def load_blobs(session: Session, digests: Iterable[str | None]) -> dict[str, str
     wanted = {d for d in digests if d}
     if not wanted:
         return {}
+    write_deferred(session)
     rows = session.exec(select(Blob).where(col(Blob.hash).in_(wanted)))
     return {row.hash: row.content for row in rows}

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from backend.db import defer_insert
 from backend.models import Event, Source, utcnow
 
 
@@ -21,14 +22,13 @@ def emit(
     """
     source.last_cursor += 1
     session.add(source)
-    session.add(
-        Event(
-            source_id=source.id,
-            cursor=source.last_cursor,
-            type=type_,
-            relative_path=path,
-            payload=payload,
-            created_at=utcnow(),
-        )
-    )
+    row = {
+        "source_id": source.id,
+        "cursor": source.last_cursor,
+        "type": type_,
+        "relative_path": path,
+        "payload": payload,
+        "created_at": utcnow(),
+    }
+    defer_insert(session, Event, row)
     return source.last_cursor

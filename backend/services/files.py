@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from backend.db import defer_insert, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
 from backend.paths import normalise_path
@@ -41,27 +42,26 @@ def append_version(
     operation_id: str | None = None,
     connector_id: str | None = None,
     conflict_id: str | None = None,
-) -> Version:
+) -> None:
     """Append one history entry; the cost does not depend on how long the history is.
 
     ``digest`` None records a tombstone. The caller decides separately whether
     the entry also becomes the file's current content.
     """
     file.version_count += 1
-    version = Version(
-        file_id=file.id or 0,
-        seq=file.version_count,
-        hash=digest,
-        origin=origin,
-        size=size,
-        operation_id=operation_id,
-        connector_id=connector_id,
-        conflict_id=conflict_id,
-        created_at=utcnow(),
-    )
-    session.add(version)
+    row = {
+        "file_id": file.id,
+        "seq": file.version_count,
+        "hash": digest,
+        "origin": origin,
+        "size": size,
+        "operation_id": operation_id,
+        "connector_id": connector_id,
+        "conflict_id": conflict_id,
+        "created_at": utcnow(),
+    }
+    defer_insert(session, Version, row)
     session.add(file)
-    return version
 
 
 def in_history(session: Session, file_id: int | None, digest: str | None) -> bool:
@@ -72,6 +72,7 @@ def in_history(session: Session, file_id: int | None, digest: str | None) -> boo
     """
     if file_id is None or digest is None:
         return False
+    write_deferred(session)
     statement = select(Version.id).where(Version.file_id == file_id, Version.hash == digest)
     return session.exec(statement.limit(1)).first() is not None
 

@@ -5,8 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from backend.db import defer_insert
 from backend.errors import InvalidInput, LocalSyncError, StateConflict, TooLarge
 from backend.models import File, Operation, Source, utcnow
 from backend.paths import normalise_path
@@ -130,7 +132,7 @@ def _processed(session: Session, source_id: str, op_ids: list[str]) -> dict[str,
 
 
 def _files_for(session: Session, source: Source, edits: list[Edit]) -> dict[str, File]:
-    """Load the batch's files in one query and create rows for new upserted paths at once.
+    """Load the batch's files, creating rows for new upserted paths in one statement.
 
     A created row has no version until its item is applied, which is how
     ``apply_edit`` still recognises it as a new path.
@@ -138,15 +140,32 @@ def _files_for(session: Session, source: Source, edits: list[Edit]) -> dict[str,
     paths = {e.path for e in edits}
     if not paths:
         return {}
-    statement = select(File).where(File.source_id == source.id, col(File.relative_path).in_(paths))
-    files = {f.relative_path: f for f in session.exec(statement)}
+    files = _load_files(session, source.id, paths)
     new = {e.path: e.content_type for e in edits if e.content is not None and e.path not in files}
     if new:
-        rows = [File(source_id=source.id, relative_path=p, content_type=t) for p, t in new.items()]
-        session.add_all(rows)
-        session.flush()
-        files.update((row.relative_path, row) for row in rows)
+        now = utcnow()
+        rows = [
+            {
+                "source_id": source.id,
+                "relative_path": path,
+                "current_hash": None,
+                "state": "ok",
+                "content_type": content_type,
+                "size": 0,
+                "version_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for path, content_type in new.items()
+        ]
+        session.execute(insert(File).values(rows))
+        files.update(_load_files(session, source.id, set(new)))
     return files
+
+
+def _load_files(session: Session, source_id: str, paths: set[str]) -> dict[str, File]:
+    statement = select(File).where(File.source_id == source_id, col(File.relative_path).in_(paths))
+    return {f.relative_path: f for f in session.exec(statement)}
 
 
 def _apply_one(
@@ -169,17 +188,16 @@ def _apply_one(
         )
     seen.add(op_id)
     outcome = apply_edit(session, source, edit, files)
-    session.add(
-        Operation(
-            source_id=source.id,
-            operation_id=op_id,
-            relative_path=edit.path,
-            status=outcome.status,
-            hash=outcome.digest,
-            conflict_id=outcome.conflict_id,
-            created_at=utcnow(),
-        )
-    )
+    row = {
+        "source_id": source.id,
+        "operation_id": op_id,
+        "relative_path": edit.path,
+        "status": outcome.status,
+        "hash": outcome.digest,
+        "conflict_id": outcome.conflict_id,
+        "created_at": utcnow(),
+    }
+    defer_insert(session, Operation, row)
     return ItemResult(op_id, edit.path, outcome.status, outcome.digest, outcome.conflict_id)
 
 
