@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_ONLY = "localsync_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -45,7 +46,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers keep WAL's snapshot reads and never queue behind a writer.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def run_migrations(engine: Engine) -> None:
@@ -91,9 +94,14 @@ def write_deferred(session: Session) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, read_only: bool = False) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any error.
+
+    ``read_only`` promises the work only reads; on SQLite it then does not take
+    the write lock.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             write_deferred(session)

@@ -39,9 +39,9 @@ class Ctx:
         return self.principal.workspace_id
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, read_only: bool = False) -> Iterator[Session]:
         """Commit before the response is built, so a 200 always means the write is durable."""
-        with session_scope(self.runtime.engine) as session:
+        with session_scope(self.runtime.engine, read_only) as session:
             yield session
 
 

@@ -6,12 +6,13 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
-    """413 on a declared ``Content-Length`` over the limit, and on a stream that grows past it."""
+    """413 on a declared ``Content-Length`` over the limit, and on a stream that grows past it.
+
+    A stream is cut off where it crosses the limit: the 413 goes out at once and the
+    app is told the client left, so whatever it answers to that is dropped. (Raising
+    instead would not work: the framework turns errors while reading a body into 400.)
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -27,27 +28,29 @@ class BodyLimitMiddleware:
             return
         seen = 0
         started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    if not started and not refused:
+                        refused = True
+                        await _reject(send, self.max_bytes)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _reject(send, self.max_bytes)
+        await self.app(scope, limited_receive, guarded_send)
 
 
 async def _reject(send: Send, limit: int) -> None:

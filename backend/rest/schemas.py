@@ -3,8 +3,12 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
+
+from backend.services.content import is_storable
+
+MAX_INT64 = 2**63 - 1
 
 
 def _iso(value: datetime) -> str:
@@ -12,9 +16,17 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def _storable(value: str) -> str:
+    if not is_storable(value):
+        raise ValueError("must be valid Unicode text without NUL characters")
+    return value
+
+
 UtcTime = Annotated[datetime, PlainSerializer(_iso, return_type=str)]
 Hash = Annotated[str, Field(description="Lowercase hex sha256 of the UTF-8 bytes")]
-Id = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, AfterValidator(_storable)]
+"""A string the database can hold; fields the services check themselves stay ``str``."""
+Id = Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class Wire(BaseModel):
@@ -25,9 +37,9 @@ class Wire(BaseModel):
 
 
 class RegisterConnectorRequest(Wire):
-    name: str = Field(examples=["macbook-pro"])
-    platform: str = Field(examples=["darwin"])
-    version: str = Field(examples=["0.1.0"])
+    name: Text = Field(examples=["macbook-pro"])
+    platform: Text = Field(examples=["darwin"])
+    version: Text = Field(examples=["0.1.0"])
 
 
 class HeartbeatRequest(Wire):
@@ -35,11 +47,11 @@ class HeartbeatRequest(Wire):
 
 
 class CreateSourceRequest(Wire):
-    name: str = Field(examples=["Research Vault"])
+    name: Text = Field(examples=["Research Vault"])
     mode: Literal["import_only", "local_to_cloud", "bidirectional"]
     connector_id: Id | None = None
-    include_patterns: list[str] | None = Field(default=None, examples=[["**/*.md"]])
-    exclude_patterns: list[str] = Field(default_factory=list)
+    include_patterns: list[Text] | None = Field(default=None, examples=[["**/*.md"]])
+    exclude_patterns: list[Text] = Field(default_factory=list)
     auto_merge: bool = True
     merge_granularity: Literal["line", "word"] = "line"
 
@@ -54,10 +66,10 @@ class ListSourcesRequest(Wire):
 
 class ListFilesRequest(Wire):
     source_id: Id
-    prefix: str | None = None
+    prefix: Text | None = None
     state: Literal["ok", "conflict", "deleted"] | None = None
     include_deleted: bool = False
-    after: str | None = Field(default=None, description="Last path of the previous page")
+    after: Text | None = Field(default=None, description="Last path of the previous page")
     limit: int = Field(default=1000, ge=1, le=5000)
 
 
@@ -96,7 +108,7 @@ class PushBatchRequest(Wire):
 
 class DeltasRequest(Wire):
     source_id: Id
-    cursor: int | None = Field(default=None, ge=0)
+    cursor: int | None = Field(default=None, ge=0, le=MAX_INT64)
     limit: int | None = Field(default=None, ge=1, le=500)
 
 
@@ -123,7 +135,9 @@ class HistoryRequest(Wire):
     source_id: Id
     relative_path: str
     limit: int = Field(default=100, ge=1, le=500)
-    before: int | None = Field(default=None, ge=1, description="Page back from this seq")
+    before: int | None = Field(
+        default=None, ge=1, le=MAX_INT64, description="Page back from this seq"
+    )
     include_content: bool = True
 
 

@@ -24,7 +24,7 @@ router = APIRouter(tags=["conflicts & history"])
 @router.post("/sources/conflicts", response_model=list[ConflictOut])
 def list_conflicts(body: ConflictsRequest, ctx: CtxDep) -> list[ConflictOut]:
     """Lists open conflicts for a source (``status`` selects resolved ones, or null for all)."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         rows = conflicts.list_conflicts(session, ctx.workspace_id, body.source_id, body.status)
     return [shapes.conflict(r) for r in rows]
 
@@ -32,7 +32,7 @@ def list_conflicts(body: ConflictsRequest, ctx: CtxDep) -> list[ConflictOut]:
 @router.post("/sources/conflicts/preview", response_model=PreviewOut)
 def preview_conflict(body: PreviewRequest, ctx: CtxDep) -> PreviewOut:
     """Returns a line-level preview: diff hunks, three-way regions, text with markers."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         result = preview.conflict_preview(
             session, ctx.workspace_id, body.conflict_id, body.context_lines, body.source_id
         )
@@ -63,7 +63,7 @@ def resolve(body: ResolveRequest, ctx: CtxDep) -> ResolveOut:
 @router.post("/sources/history", response_model=list[VersionOut])
 def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
     """Returns version snapshots for a synced file path, newest first."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         result = files.file_history(
             session,
             ctx.workspace_id,
@@ -79,7 +79,7 @@ def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
 @router.post("/sources/history/diff", response_model=DiffOut)
 def history_diff(body: DiffRequest, ctx: CtxDep) -> DiffOut:
     """Diff between two versions of a file (by hash), as hunks and as `git diff` text."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         result = diffs.diff_versions(
             session,
             ctx.workspace_id,

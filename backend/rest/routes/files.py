@@ -27,7 +27,7 @@ _STATUS = {"applied": "ok", "merged": "merged", "conflict": "conflict", "unchang
 @router.post("/sources/files", response_model=list[FileOut])
 def list_files(body: ListFilesRequest, ctx: CtxDep) -> list[FileOut]:
     """Lists synced files for a source, ordered by path (page with ``after``)."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         rows = files.list_files(
             session,
             ctx.workspace_id,
@@ -44,7 +44,7 @@ def list_files(body: ListFilesRequest, ctx: CtxDep) -> list[FileOut]:
 @router.post("/sources/file", response_model=FileRecordOut)
 def get_file(body: FileRequest, ctx: CtxDep) -> FileRecordOut:
     """Returns a synced file content record."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         record = files.get_file(session, ctx.workspace_id, body.source_id, body.relative_path)
     return shapes.file_record(record)
 
@@ -98,7 +98,7 @@ def push_batch(body: PushBatchRequest, ctx: CtxDep) -> PushBatchOut:
 @router.post("/sources/deltas", response_model=DeltasOut)
 def deltas(body: DeltasRequest, ctx: CtxDep) -> DeltasOut:
     """Returns ordered events after a cursor."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         page = deltas_service.read_deltas(
             session,
             ctx.workspace_id,

@@ -30,7 +30,7 @@ def create(body: CreateSourceRequest, ctx: CtxDep) -> SourceOut:
 @router.post("/sources/list", response_model=list[SourceOut])
 def list_(ctx: CtxDep, body: ListSourcesRequest | None = None) -> list[SourceOut]:
     """Lists sources for the workspace."""
-    with ctx.transaction() as session:
+    with ctx.transaction(read_only=True) as session:
         rows = sources.list_sources(session, ctx.workspace_id)
         stats = sources.source_stats(session, [r.id for r in rows])
     return [shapes.source(r, stats[r.id]) for r in rows]
