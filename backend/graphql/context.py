@@ -5,18 +5,21 @@ thread with a short session of its own, so the event loop never blocks and
 sibling fields resolved concurrently never share a session.
 """
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlmodel import Session
+from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
 
 from backend.auth import Principal, authenticate
 from backend.db import session_scope
-from backend.errors import LocalSyncError
+from backend.errors import InvalidInput, LocalSyncError
 from backend.rest.deps import Runtime
+from backend.services.content import is_storable
 
 T = TypeVar("T")
 
@@ -60,8 +63,22 @@ class Context(BaseContext):
         del principal
         return await to_thread.run_sync(call)
 
+    def check_text(self, **values: str | list[str] | None) -> None:
+        """Refuse ids, names and patterns no database can hold (NUL, lone surrogate).
+
+        The GraphQL twin of REST's ``Text`` fields. Content, paths, hashes and pushed
+        items stay with the services, which answer them with their own codes.
+        Authenticates first, so a caller without credentials learns nothing more.
+        """
+        _ = self.principal
+        for name, value in values.items():
+            texts = value if isinstance(value, list) else [] if value is None else [value]
+            for text in texts:
+                if not is_storable(text):
+                    raise InvalidInput(f"{name} must be valid Unicode text without NUL characters")
+
     def loader(self, name: str, factory: Callable[["Context"], Any]) -> Any:
-        """DataLoaders live for one request only, so nothing is cached across callers."""
+        """DataLoaders live for one operation only (see :class:`OperationLoaders`)."""
         if name not in self.loaders:
             self.loaders[name] = factory(self)
         return self.loaders[name]
@@ -80,3 +97,20 @@ def check_auth(context: Context) -> None:
         _ = context.principal
     except LocalSyncError:
         raise
+
+
+class OperationLoaders(SchemaExtension):
+    """Give every operation a context of its own with fresh DataLoaders.
+
+    Over WebSocket one context serves every operation of the connection; loaders
+    kept on it would answer later operations from an earlier operation's cache.
+    The copy keeps the credentials; each operation authenticates for itself.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            fresh = copy.copy(context)
+            fresh.loaders = {}
+            self.execution_context.context = fresh
+        yield

@@ -42,6 +42,16 @@ def _latest_versions(session: Session, keys: list[int]) -> list[Version | None]:
     return [by_file.get(k) for k in keys]
 
 
+def _in_history(session: Session, keys: list[tuple[int, str]]) -> list[bool]:
+    """``files.in_history`` for many ``(file_id, hash)`` pairs in one query."""
+    statement = select(Version.file_id, Version.hash).where(
+        col(Version.file_id).in_({file_id for file_id, _ in keys}),
+        col(Version.hash).in_({digest for _, digest in keys}),
+    )
+    found = set(session.exec(statement.distinct()).all())
+    return [key in found for key in keys]
+
+
 def _open_conflicts(session: Session, keys: list[int]) -> list[Conflict | None]:
     statement = select(Conflict).where(col(Conflict.file_id).in_(keys), Conflict.status == "open")
     by_file = {c.file_id: c for c in session.exec(statement)}
@@ -75,6 +85,10 @@ def stats(context: "Context") -> DataLoader[str, SourceStats]:
 
 def latest_versions(context: "Context") -> DataLoader[int, Version | None]:
     return _get(context, "latest_versions", _latest_versions)
+
+
+def in_history(context: "Context") -> DataLoader[tuple[int, str], bool]:
+    return _get(context, "in_history", _in_history)
 
 
 def open_conflicts(context: "Context") -> DataLoader[int, Conflict | None]:

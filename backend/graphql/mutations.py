@@ -6,6 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from backend.errors import InvalidInput
 from backend.graphql.context import Context
 from backend.graphql.types.common import MergeGranularity, SyncMode
 from backend.graphql.types.conflict import Conflict, RegionDecisionInput, to_decisions
@@ -50,6 +51,7 @@ class Mutation:
         self, info: Info[Context, None], name: str, platform: str, version: str
     ) -> Connector:
         ctx = info.context
+        ctx.check_text(name=name, platform=platform, version=version)
         row = await ctx.run(
             lambda s: connectors.register_connector(s, ctx.workspace_id, name, platform, version)
         )
@@ -58,12 +60,19 @@ class Mutation:
     @strawberry.mutation
     async def heartbeat(self, info: Info[Context, None], connector_id: str) -> Connector:
         ctx = info.context
+        ctx.check_text(connectorId=connector_id)
         row = await ctx.run(lambda s: connectors.heartbeat(s, ctx.workspace_id, connector_id))
         return Connector.from_model(row, ctx.runtime.settings.online_window_seconds)
 
     @strawberry.mutation
     async def create_source(self, info: Info[Context, None], input: CreateSourceInput) -> Source:
         ctx = info.context
+        ctx.check_text(
+            name=input.name,
+            connectorId=input.connector_id,
+            includePatterns=input.include_patterns,
+            excludePatterns=input.exclude_patterns,
+        )
         spec = sources.SourceSpec(
             name=input.name,
             mode=input.mode.value,
@@ -79,12 +88,14 @@ class Mutation:
     @strawberry.mutation
     async def pause_source(self, info: Info[Context, None], source_id: str) -> Source:
         ctx = info.context
+        ctx.check_text(sourceId=source_id)
         row = await ctx.run(lambda s: sources.set_status(s, ctx.workspace_id, source_id, "paused"))
         return Source.from_model(row)
 
     @strawberry.mutation
     async def resume_source(self, info: Info[Context, None], source_id: str) -> Source:
         ctx = info.context
+        ctx.check_text(sourceId=source_id)
         row = await ctx.run(lambda s: sources.set_status(s, ctx.workspace_id, source_id, "active"))
         return Source.from_model(row)
 
@@ -97,6 +108,7 @@ class Mutation:
         connector_id: str | None = None,
     ) -> PushBatchResult:
         ctx = info.context
+        ctx.check_text(sourceId=source_id, connectorId=connector_id)
         batch = [
             sync.PushItem(
                 operation_id=i.operation_id,
@@ -125,6 +137,7 @@ class Mutation:
         base_hash: str | None = None,
     ) -> EditResult:
         ctx = info.context
+        ctx.check_text(sourceId=source_id)
         settings = ctx.runtime.settings
         result = await ctx.run(
             lambda s: sync.update_file(
@@ -148,7 +161,16 @@ class Mutation:
         ] = None,
     ) -> ResolveResult:
         ctx = info.context
+        ctx.check_text(conflictId=conflict_id)
         settings = ctx.runtime.settings
+        if decisions is not None and (
+            content is not None or resolution not in (None, Resolution.MANUAL_MERGE)
+        ):
+            # Decisions are a manual merge; silently dropping a chosen side would surprise.
+            raise InvalidInput(
+                "decisions cannot be combined with content or a KEEP_* resolution",
+                "INVALID_RESOLUTION",
+            )
         if decisions is not None:
             chosen = to_decisions(decisions)
             result = await ctx.run(
@@ -180,6 +202,7 @@ class Mutation:
         self, info: Info[Context, None], source_id: str, path: str, hash: str
     ) -> EditResult:
         ctx = info.context
+        ctx.check_text(sourceId=source_id)
         settings = ctx.runtime.settings
         result = await ctx.run(
             lambda s: restore.restore_version(s, ctx.workspace_id, source_id, path, hash, settings)

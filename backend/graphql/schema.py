@@ -10,7 +10,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionContext
 
 from backend.errors import LocalSyncError
-from backend.graphql.context import Context
+from backend.graphql.context import Context, OperationLoaders
 from backend.graphql.errors import ErrorCodes
 from backend.graphql.mutations import Mutation
 from backend.graphql.queries import Query
@@ -44,6 +44,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=30),
             ErrorCodes,
+            OperationLoaders,
         ],
     )
 

@@ -31,6 +31,7 @@ class Subscription:
         order is commit order, so nothing is skipped or sent twice.
         """
         ctx = info.context
+        ctx.check_text(sourceId=source_id)
         cursor = after
         while True:
             page = await ctx.run(partial(_read, ctx.workspace_id, source_id, cursor))

@@ -7,8 +7,10 @@ from typing import Generic, TypeVar
 import strawberry
 
 from backend.errors import InvalidInput
+from backend.paths import normalise_path
 
 MAX_PAGE = 500
+MAX_INT_CURSOR_DIGITS = 18
 
 
 @strawberry.enum
@@ -94,9 +96,24 @@ def decode_int_cursor(cursor: str | None) -> int | None:
     raw = decode_cursor(cursor)
     if raw is None:
         return None
-    if not raw.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and small enough for a BIGINT column.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_INT_CURSOR_DIGITS:
         raise InvalidInput("invalid pagination cursor", "INVALID_CURSOR")
     return int(raw)
+
+
+def decode_path_cursor(cursor: str | None) -> str | None:
+    """A files cursor is a normalised path; anything else was not made by us."""
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None
+    try:
+        valid = normalise_path(raw) == raw
+    except InvalidInput:
+        valid = False
+    if not valid:
+        raise InvalidInput("invalid pagination cursor", "INVALID_CURSOR")
+    return raw
 
 
 def check_first(first: int) -> int:

@@ -12,7 +12,6 @@ from backend.graphql.types.common import ConflictStatus
 from backend.graphql.types.file import DiffHunk
 from backend.merge import Chunk, Decision, Edited
 from backend.models import Conflict as ConflictRow
-from backend.services import conflicts
 from backend.services import preview as preview_service
 
 
@@ -186,9 +185,13 @@ class Conflict:
 
     @strawberry.field(description="Base content; null when the base is unknown.")
     async def base(self, info: Info[Context, None]) -> str | None:
-        # Through the service: a client-supplied base hash is only shown when this
-        # file really held that content (the blob store is shared by workspaces).
-        return await info.context.run(lambda s: conflicts.conflict_sides(s, self.row).base)
+        # As in ``conflicts.conflict_sides``: a client-supplied base hash is only shown
+        # when this file really held that content (the blob store is shared by
+        # workspaces). Batched, so a list of conflicts costs no query per conflict.
+        if self.base_hash is None:
+            return None
+        known = await loaders.in_history(info.context).load((self.row.file_id, self.base_hash))
+        return await self._blob(info, self.base_hash) if known else None
 
     @strawberry.field(description="The connector's side; null when it deleted the file.")
     async def local(self, info: Info[Context, None]) -> str | None:

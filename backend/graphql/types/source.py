@@ -18,8 +18,8 @@ from backend.graphql.types.common import (
     SourceStatus,
     SyncMode,
     check_first,
-    decode_cursor,
     decode_int_cursor,
+    decode_path_cursor,
     encode_cursor,
 )
 from backend.graphql.types.conflict import Conflict
@@ -135,9 +135,10 @@ class Source:
         first: int = 100,
         after: str | None = None,
     ) -> Connection[File]:
-        size = check_first(first)
-        start = decode_cursor(after)
         ctx = info.context
+        ctx.check_text(prefix=prefix)
+        size = check_first(first)
+        start = decode_path_cursor(after)
         rows = await ctx.run(
             lambda s: files.list_files(
                 s,
