@@ -42,6 +42,22 @@ class ApiError(AssertionError):
     pass
 
 
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:
+    """The response is ``status`` with the documented ``{"error": {"code", "message"}}`` body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
+
+
+def assert_utc(value: object) -> None:
+    """An ISO-8601 UTC timestamp ending in ``Z``."""
+    assert isinstance(value, str) and ISO_UTC.match(value), value
+
+
 class Api:
     """An authenticated client for one workspace, plus shortcuts for common set-ups."""
 

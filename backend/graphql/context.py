@@ -52,16 +52,20 @@ class Context(BaseContext):
     def workspace_id(self) -> str:
         return self.principal.workspace_id
 
-    async def run(self, fn: Callable[[Session], T]) -> T:
+    async def run(self, fn: Callable[[Session], T], read_only: bool = False) -> T:
         """Run ``fn(session)`` in one transaction on a worker thread."""
         principal = self.principal  # authenticate before touching the database
 
         def call() -> T:
-            with session_scope(self.runtime.engine) as session:
+            with session_scope(self.runtime.engine, read_only) as session:
                 return fn(session)
 
         del principal
         return await to_thread.run_sync(call)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """:meth:`run` for resolvers that only read (on SQLite: no write lock)."""
+        return await self.run(fn, read_only=True)
 
     def check_text(self, **values: str | list[str] | None) -> None:
         """Refuse ids, names and patterns no database can hold (NUL, lone surrogate).

@@ -63,7 +63,7 @@ def _get(
 ) -> DataLoader[Any, Any]:
     def build(ctx: "Context") -> DataLoader[Any, Any]:
         async def load(keys: list[Any]) -> Sequence[Any]:
-            return await ctx.run(lambda session: fetch(session, keys))
+            return await ctx.read(lambda session: fetch(session, keys))
 
         return DataLoader(load_fn=load)
 

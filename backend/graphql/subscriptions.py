@@ -34,7 +34,7 @@ class Subscription:
         ctx.check_text(sourceId=source_id)
         cursor = after
         while True:
-            page = await ctx.run(partial(_read, ctx.workspace_id, source_id, cursor))
+            page = await ctx.read(partial(_read, ctx.workspace_id, source_id, cursor))
             for row in page.events:
                 yield Event.from_model(row, page.contents)
             cursor = page.next_cursor

@@ -112,12 +112,12 @@ def _graphql_connectors(server: LiveServer, api: Api) -> dict[str, dict[str, Any
 def test_online_follows_the_heartbeat_window(
     start_server: Callable[..., LiveServer], workspace: str
 ) -> None:
-    server = start_server(online_window_seconds=1)
+    server = start_server(online_window_seconds=2)
     with Api(server.url, server.settings, workspace) as api:
         connector = api.connector()
         assert connector["online"] is True
         assert _graphql_connectors(server, api)[connector["id"]]["online"] is True
-        time.sleep(1.5)
+        time.sleep(2.5)
         stale = _graphql_connectors(server, api)[connector["id"]]
         assert stale["online"] is False
         assert stale["lastHeartbeatAt"] is not None

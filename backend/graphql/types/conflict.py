@@ -204,7 +204,7 @@ class Conflict:
     @strawberry.field(description="Diff, merge regions and the text with conflict markers.")
     async def preview(self, info: Info[Context, None], context_lines: int = 3) -> ConflictPreview:
         ctx = info.context
-        result = await ctx.run(
+        result = await ctx.read(
             lambda s: preview_service.conflict_preview(
                 s, ctx.workspace_id, self.row.id, context_lines
             )
@@ -217,7 +217,7 @@ class Conflict:
     ) -> ResolutionPreview:
         ctx = info.context
         chosen = to_decisions(decisions)
-        result = await ctx.run(
+        result = await ctx.read(
             lambda s: preview_service.decide(s, ctx.workspace_id, self.row.id, chosen, partial=True)
         )
         return ResolutionPreview(text=result.text, unresolved=result.unresolved)

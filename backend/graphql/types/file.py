@@ -149,7 +149,7 @@ class File:
         size = check_first(first)
         before = decode_int_cursor(after)
         ctx = info.context
-        history = await ctx.run(
+        history = await ctx.read(
             lambda s: files.file_history(
                 s,
                 ctx.workspace_id,
@@ -178,7 +178,7 @@ class File:
         context_lines: Annotated[int, strawberry.argument(description="0..50")] = 3,
     ) -> FileDiff:
         ctx = info.context
-        result = await ctx.run(
+        result = await ctx.read(
             lambda s: diffs.diff_versions(
                 s, ctx.workspace_id, self.source_id, self.path, from_hash, to_hash, context_lines
             )

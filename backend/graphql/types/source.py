@@ -139,7 +139,7 @@ class Source:
         ctx.check_text(prefix=prefix)
         size = check_first(first)
         start = decode_path_cursor(after)
-        rows = await ctx.run(
+        rows = await ctx.read(
             lambda s: files.list_files(
                 s,
                 ctx.workspace_id,
@@ -164,7 +164,7 @@ class Source:
     @strawberry.field
     async def file(self, info: Info[Context, None], path: str) -> File | None:
         ctx = info.context
-        row = await ctx.run(lambda s: files.find_file(s, self.row.id, _clean(path)))
+        row = await ctx.read(lambda s: files.find_file(s, self.row.id, _clean(path)))
         return File.from_model(row) if row else None
 
     @strawberry.field(description="Conflicts, oldest first; null status lists all.")
@@ -178,7 +178,7 @@ class Source:
         size = check_first(first)
         skip = decode_int_cursor(after) or 0
         ctx = info.context
-        rows = await ctx.run(
+        rows = await ctx.read(
             lambda s: conflicts.list_conflicts(
                 s, ctx.workspace_id, self.row.id, status.value if status else None
             )
@@ -202,7 +202,7 @@ class Source:
     ) -> Connection[Event]:
         size = check_first(first)
         ctx = info.context
-        page = await ctx.run(
+        page = await ctx.read(
             lambda s: deltas.read_deltas(s, ctx.workspace_id, self.row.id, after, size)
         )
         edges = [
