@@ -44,6 +44,8 @@ snapshots: $(STAMP)
 
 bench: $(STAMP)
 	$(RUN) python bench/push_batch.py
+	$(RUN) python bench/merge_bench.py
+	$(RUN) python bench/connector_sync.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV)
