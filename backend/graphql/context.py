@@ -17,9 +17,8 @@ from strawberry.fastapi import BaseContext
 
 from backend.auth import Principal, authenticate
 from backend.db import session_scope
-from backend.errors import InvalidInput, LocalSyncError
+from backend.errors import LocalSyncError
 from backend.rest.deps import Runtime
-from backend.services.content import is_storable
 
 T = TypeVar("T")
 
@@ -66,20 +65,6 @@ class Context(BaseContext):
     async def read(self, fn: Callable[[Session], T]) -> T:
         """:meth:`run` for resolvers that only read (on SQLite: no write lock)."""
         return await self.run(fn, read_only=True)
-
-    def check_text(self, **values: str | list[str] | None) -> None:
-        """Refuse ids, names and patterns no database can hold (NUL, lone surrogate).
-
-        The GraphQL twin of REST's ``Text`` fields. Content, paths, hashes and pushed
-        items stay with the services, which answer them with their own codes.
-        Authenticates first, so a caller without credentials learns nothing more.
-        """
-        _ = self.principal
-        for name, value in values.items():
-            texts = value if isinstance(value, list) else [] if value is None else [value]
-            for text in texts:
-                if not is_storable(text):
-                    raise InvalidInput(f"{name} must be valid Unicode text without NUL characters")
 
     def loader(self, name: str, factory: Callable[["Context"], Any]) -> Any:
         """DataLoaders live for one operation only (see :class:`OperationLoaders`)."""

@@ -51,7 +51,6 @@ class Mutation:
         self, info: Info[Context, None], name: str, platform: str, version: str
     ) -> Connector:
         ctx = info.context
-        ctx.check_text(name=name, platform=platform, version=version)
         row = await ctx.run(
             lambda s: connectors.register_connector(s, ctx.workspace_id, name, platform, version)
         )
@@ -60,19 +59,12 @@ class Mutation:
     @strawberry.mutation
     async def heartbeat(self, info: Info[Context, None], connector_id: str) -> Connector:
         ctx = info.context
-        ctx.check_text(connectorId=connector_id)
         row = await ctx.run(lambda s: connectors.heartbeat(s, ctx.workspace_id, connector_id))
         return Connector.from_model(row, ctx.runtime.settings.online_window_seconds)
 
     @strawberry.mutation
     async def create_source(self, info: Info[Context, None], input: CreateSourceInput) -> Source:
         ctx = info.context
-        ctx.check_text(
-            name=input.name,
-            connectorId=input.connector_id,
-            includePatterns=input.include_patterns,
-            excludePatterns=input.exclude_patterns,
-        )
         spec = sources.SourceSpec(
             name=input.name,
             mode=input.mode.value,
@@ -88,14 +80,12 @@ class Mutation:
     @strawberry.mutation
     async def pause_source(self, info: Info[Context, None], source_id: str) -> Source:
         ctx = info.context
-        ctx.check_text(sourceId=source_id)
         row = await ctx.run(lambda s: sources.set_status(s, ctx.workspace_id, source_id, "paused"))
         return Source.from_model(row)
 
     @strawberry.mutation
     async def resume_source(self, info: Info[Context, None], source_id: str) -> Source:
         ctx = info.context
-        ctx.check_text(sourceId=source_id)
         row = await ctx.run(lambda s: sources.set_status(s, ctx.workspace_id, source_id, "active"))
         return Source.from_model(row)
 
@@ -108,7 +98,6 @@ class Mutation:
         connector_id: str | None = None,
     ) -> PushBatchResult:
         ctx = info.context
-        ctx.check_text(sourceId=source_id, connectorId=connector_id)
         batch = [
             sync.PushItem(
                 operation_id=i.operation_id,
@@ -137,7 +126,6 @@ class Mutation:
         base_hash: str | None = None,
     ) -> EditResult:
         ctx = info.context
-        ctx.check_text(sourceId=source_id)
         settings = ctx.runtime.settings
         result = await ctx.run(
             lambda s: sync.update_file(
@@ -161,7 +149,6 @@ class Mutation:
         ] = None,
     ) -> ResolveResult:
         ctx = info.context
-        ctx.check_text(conflictId=conflict_id)
         settings = ctx.runtime.settings
         if decisions is not None and (
             content is not None or resolution not in (None, Resolution.MANUAL_MERGE)
@@ -202,7 +189,6 @@ class Mutation:
         self, info: Info[Context, None], source_id: str, path: str, hash: str
     ) -> EditResult:
         ctx = info.context
-        ctx.check_text(sourceId=source_id)
         settings = ctx.runtime.settings
         result = await ctx.run(
             lambda s: restore.restore_version(s, ctx.workspace_id, source_id, path, hash, settings)

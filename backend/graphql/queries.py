@@ -27,13 +27,11 @@ class Query:
     @strawberry.field
     async def source(self, info: Info[Context, None], id: strawberry.ID) -> Source:
         ctx = info.context
-        ctx.check_text(id=id)
         row = await ctx.read(lambda s: sources.get_source(s, ctx.workspace_id, str(id)))
         return Source.from_model(row)
 
     @strawberry.field
     async def conflict(self, info: Info[Context, None], id: strawberry.ID) -> Conflict:
         ctx = info.context
-        ctx.check_text(id=id)
         row = await ctx.read(lambda s: conflicts.get_conflict(s, ctx.workspace_id, str(id)))
         return Conflict.from_model(row)

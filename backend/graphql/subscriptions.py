@@ -31,7 +31,6 @@ class Subscription:
         order is commit order, so nothing is skipped or sent twice.
         """
         ctx = info.context
-        ctx.check_text(sourceId=source_id)
         cursor = after
         while True:
             page = await ctx.read(partial(_read, ctx.workspace_id, source_id, cursor))

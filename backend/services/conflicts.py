@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput, NotFound, StateConflict
 from backend.models import Conflict, File
-from backend.services.content import check_content, load_blob, store_blob
+from backend.services.content import check_content, load_blob, require_text, store_blob
 from backend.services.edits import finish_conflict
 from backend.services.files import in_history
 from backend.services.sources import get_source
@@ -35,6 +35,7 @@ def get_conflict(
     """Another workspace's conflict, or one of a different source, answers as missing."""
     if not isinstance(conflict_id, str) or not conflict_id:
         raise InvalidInput("conflictId is required")
+    require_text(conflict_id, "conflictId")
     conflict = session.get(Conflict, conflict_id)
     if conflict is None or (source_id is not None and conflict.source_id != source_id):
         raise NotFound("conflict not found", "CONFLICT_NOT_FOUND")

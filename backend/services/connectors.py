@@ -6,12 +6,13 @@ from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput, NotFound
 from backend.models import Connector, utcnow
+from backend.services.content import require_text
 
 MAX_FIELD = 200
 
 
 def _text(value: object, field: str, limit: int = MAX_FIELD) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not require_text(value, field).strip():
         raise InvalidInput(f"{field} must be a non-empty string")
     if len(value) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters")
@@ -38,6 +39,7 @@ def register_connector(
 
 def get_connector(session: Session, workspace_id: str, connector_id: str) -> Connector:
     """Another workspace's connector answers exactly like a missing one."""
+    require_text(connector_id, "connectorId")
     connector = session.get(Connector, connector_id)
     if connector is None or connector.workspace_id != workspace_id:
         raise NotFound("connector not found", "CONNECTOR_NOT_FOUND")

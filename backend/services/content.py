@@ -28,6 +28,13 @@ def is_storable(text: str) -> bool:
     return True
 
 
+def require_text(value: object, field: str) -> str:
+    """Refuse an id, name or pattern that no database can hold, as a client error."""
+    if not isinstance(value, str) or not is_storable(value):
+        raise InvalidInput(f"{field} must be valid Unicode text without NUL characters")
+    return value
+
+
 def check_content(content: object, max_bytes: int) -> tuple[str, int]:
     """Return ``(hash, size)`` of acceptable content, or raise.
 

@@ -8,7 +8,7 @@ from backend.db import defer_insert, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
 from backend.paths import normalise_path
-from backend.services.content import load_blob, load_blobs
+from backend.services.content import load_blob, load_blobs, require_text
 from backend.services.sources import get_source
 
 STATES = ("ok", "conflict", "deleted")
@@ -136,8 +136,10 @@ def list_files(
     elif not include_deleted:
         statement = statement.where(File.state != "deleted")
     if prefix:
+        require_text(prefix, "prefix")
         statement = statement.where(col(File.relative_path).startswith(prefix, autoescape=True))
     if after:
+        require_text(after, "after")
         statement = statement.where(col(File.relative_path) > after)
     statement = statement.order_by(col(File.relative_path)).limit(limit)
     return list(session.exec(statement))

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, func, select
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, utcnow
 from backend.services.connectors import get_connector
+from backend.services.content import require_text
 from backend.services.events import emit
 
 MODES = ("import_only", "local_to_cloud", "bidirectional")
@@ -37,7 +38,8 @@ def _patterns(values: list[str], field_name: str) -> list[str]:
     for pattern in values:
         if not isinstance(pattern, str) or not pattern.strip():
             raise InvalidInput(f"{field_name} entries must be non-empty strings")
-        if len(pattern) > MAX_PATTERN_LENGTH or "\x00" in pattern:
+        require_text(pattern, field_name)
+        if len(pattern) > MAX_PATTERN_LENGTH:
             raise InvalidInput(f"{field_name} has an invalid pattern")
     try:
         pathspec.GitIgnoreSpec.from_lines(values)
@@ -47,7 +49,7 @@ def _patterns(values: list[str], field_name: str) -> list[str]:
 
 
 def create_source(session: Session, workspace_id: str, spec: SourceSpec) -> Source:
-    name = spec.name.strip() if isinstance(spec.name, str) else ""
+    name = require_text(spec.name, "name").strip()
     if not name or len(name) > 200:
         raise InvalidInput("name must be 1 to 200 characters")
     if spec.mode not in MODES:
@@ -76,6 +78,7 @@ def get_source(session: Session, workspace_id: str, source_id: str, lock: bool =
     """Load a source of this workspace; ``lock`` takes its row lock for a write transaction."""
     if not isinstance(source_id, str) or not source_id:
         raise InvalidInput("sourceId is required")
+    require_text(source_id, "sourceId")
     statement = select(Source).where(Source.id == source_id)
     if lock:
         # populate_existing: a copy loaded earlier in this session must not hide

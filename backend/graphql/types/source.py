@@ -136,7 +136,6 @@ class Source:
         after: str | None = None,
     ) -> Connection[File]:
         ctx = info.context
-        ctx.check_text(prefix=prefix)
         size = check_first(first)
         start = decode_path_cursor(after)
         rows = await ctx.read(
