@@ -9,7 +9,7 @@ from backend.auth import load_secret
 from backend.db import make_engine, run_migrations
 from backend.graphql.schema import graphql_router
 from backend.rest.deps import Runtime
-from backend.rest.errors import install_error_handlers
+from backend.rest.errors import UnexpectedErrors, install_error_handlers
 from backend.rest.limits import BodyLimitMiddleware
 from backend.rest.routes import api_router
 from backend.rest.schemas import HealthOut
@@ -38,6 +38,7 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(UnexpectedErrors)
     app.include_router(api_router())
     app.include_router(graphql_router(runtime), prefix="/graphql", include_in_schema=False)
 

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import LocalSyncError
 
@@ -49,3 +50,36 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db(_: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc)
         return error_response(503, "UNAVAILABLE", "the database is busy or unreachable; retry")
+
+
+class UnexpectedErrors:
+    """Answer an unexpected error with a JSON 500 and keep the connection usable.
+
+    Starlette's outermost handler re-raises after answering, and the server then
+    drops the connection; a client retrying on that keep-alive connection would
+    see a reset instead of the answer. Nothing was committed: the request's
+    transaction rolled back when the error left it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("unexpected error", exc_info=exc)
+            if started:
+                raise
+            response = error_response(500, "INTERNAL", "unexpected server error; nothing was saved")
+            await response(scope, receive, send)
