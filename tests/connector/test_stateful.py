@@ -10,6 +10,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from tests.connector.conftest import Syncer, tree, write
 from tests.factories import Api
 
+# Text files the server accepts: NUL is refused as not text (that refusal has its
+# own tests), and lone surrogates cannot be written as UTF-8 at all.
+TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+
 NAMES = ["a.md", "sub/b.md", "sub/deep/c.md", "é.md"]
 _counter = itertools.count()
 
@@ -27,7 +31,7 @@ def test_random_edits_converge(syncer: Syncer, api: Api, tmp_path: Path) -> None
         def sync(self, folder: Path, *extra: str) -> int:
             return syncer.once(folder, "--source-name", self.name, *extra).exit_code
 
-        @rule(side=st.integers(0, 1), name=st.sampled_from(NAMES), text=st.text(max_size=20))
+        @rule(side=st.integers(0, 1), name=st.sampled_from(NAMES), text=st.text(TEXT, max_size=20))
         def edit(self, side: int, name: str, text: str) -> None:
             # Each folder edits only its own half of the names: no overlapping edits.
             write(self.folders[side], f"{side}/{name}", text.replace("\r", "") + "\n")
@@ -51,5 +55,6 @@ def test_random_edits_converge(syncer: Syncer, api: Api, tmp_path: Path) -> None
             assert tree(self.folders[0]) == tree(self.folders[1])
 
     run_state_machine_as_test(
-        TwoFolders, settings=settings(max_examples=5, stateful_step_count=8, deadline=None)
+        TwoFolders,
+        settings=settings(max_examples=5, stateful_step_count=8, deadline=None, derandomize=True),
     )
