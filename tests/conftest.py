@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -22,6 +23,12 @@ from backend.settings import Settings
 from tests.factories import Api
 
 PG_ENV = "LOCALSYNC_TEST_DATABASE_URL"
+
+# CI replays the same examples every run (a red CI must be reproducible); local
+# runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(PG_ENV) else [])
 
 
