@@ -5,7 +5,7 @@ from sqlmodel import Session
 from backend.merge import merge3way
 from backend.models import File, Source
 from backend.services.content import load_blob, sha256_hex, store_blob
-from backend.services.edits import Edit, Outcome, emit_file_event
+from backend.services.edits import Edit, Outcome, emit_file_event, record_edit
 from backend.services.files import append_version, in_history, set_current
 from backend.services.preview import word_or_line
 
@@ -34,17 +34,8 @@ def merge_edit(session: Session, source: Source, file: File, edit: Edit) -> Outc
         return None
     merged = result.text
     digest, size = sha256_hex(merged), len(merged.encode("utf-8"))
-    store_blob(session, edit.digest, edit.content, edit.size)
+    record_edit(session, file, edit)
     store_blob(session, digest, merged, size)
-    append_version(
-        session,
-        file,
-        digest=edit.digest,
-        size=edit.size,
-        origin=edit.origin,
-        operation_id=edit.operation_id,
-        connector_id=edit.connector_id,
-    )
     append_version(
         session, file, digest=digest, size=size, origin="merge", operation_id=edit.operation_id
     )

@@ -72,9 +72,22 @@ def apply_edit(
 
 def _write(session: Session, source: Source, edit: Edit, file: File | None) -> None:
     file = file or ensure_file(session, source, edit.path, edit.content_type)
+    previous = file.current_hash
+    record_edit(session, file, edit)
+    set_current(session, file, edit.digest, edit.size, edit.content_type)
+    emit_file_event(
+        session, source, file, edit.origin, edit.operation_id, edit.connector_id, previous
+    )
+
+
+def record_edit(session: Session, file: File, edit: Edit, conflict_id: str | None = None) -> None:
+    """Keep what the client sent: its content in the blob store, an entry in history.
+
+    ``conflict_id`` marks content that arrived as a side of a conflict rather
+    than as the file's current content.
+    """
     if edit.content is not None and edit.digest is not None:
         store_blob(session, edit.digest, edit.content, edit.size)
-    previous = file.current_hash
     append_version(
         session,
         file,
@@ -83,10 +96,7 @@ def _write(session: Session, source: Source, edit: Edit, file: File | None) -> N
         origin=edit.origin,
         operation_id=edit.operation_id,
         connector_id=edit.connector_id,
-    )
-    set_current(session, file, edit.digest, edit.size, edit.content_type)
-    emit_file_event(
-        session, source, file, edit.origin, edit.operation_id, edit.connector_id, previous
+        conflict_id=conflict_id,
     )
 
 
@@ -132,8 +142,6 @@ def _try_merge(session: Session, source: Source, file: File, edit: Edit) -> Outc
 def _open_conflict(
     session: Session, source: Source, file: File, edit: Edit, reason: str | None = None
 ) -> Outcome:
-    if edit.content is not None and edit.digest is not None:
-        store_blob(session, edit.digest, edit.content, edit.size)
     current = file.current_hash
     conflict = Conflict(
         source_id=source.id,
@@ -146,16 +154,7 @@ def _open_conflict(
     _set_side(conflict, "remote" if edit.side == "local" else "local", current)
     session.add(conflict)
     session.flush()
-    append_version(
-        session,
-        file,
-        digest=edit.digest,
-        size=edit.size,
-        origin=edit.origin,
-        operation_id=edit.operation_id,
-        connector_id=edit.connector_id,
-        conflict_id=conflict.id,
-    )
+    record_edit(session, file, edit, conflict.id)
     file.state = "conflict"
     file.updated_at = utcnow()
     session.add(file)
@@ -188,22 +187,11 @@ def _extend_conflict(
     """A later change to a file in conflict replaces that side of the conflict, not the file."""
     if _side_hash(conflict, edit.side) == edit.digest:
         return Outcome("conflict", edit.digest, conflict.id)
-    if edit.content is not None and edit.digest is not None:
-        store_blob(session, edit.digest, edit.content, edit.size)
     _set_side(conflict, edit.side, edit.digest)
     conflict.revision += 1
     conflict.updated_at = utcnow()
     session.add(conflict)
-    append_version(
-        session,
-        file,
-        digest=edit.digest,
-        size=edit.size,
-        origin=edit.origin,
-        operation_id=edit.operation_id,
-        connector_id=edit.connector_id,
-        conflict_id=conflict.id,
-    )
+    record_edit(session, file, edit, conflict.id)
     emit(session, source, "conflict.updated", file.relative_path, conflict_payload(conflict))
     if conflict.local_hash == conflict.remote_hash:
         # Both sides now hold the same bytes: nothing is left to decide.
