@@ -6,9 +6,10 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.screen import Screen
 
-from tui.client import ClientError, LocalSyncClient, SourceInfo
+from tui.client import ClientError, LinkState, LocalSyncClient, SourceInfo
 from tui.messages import LiveEvent
 from tui.screens.connect import ConnectScreen
 from tui.screens.help import HelpScreen
@@ -27,11 +28,24 @@ class LocalSyncApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
-    def __init__(self, client: LocalSyncClient, *, live: bool = True) -> None:
+    live_trouble: reactive[str] = reactive("")
+    """Why live updates are down ("" while every followed source is connected)."""
+
+    def __init__(
+        self,
+        client: LocalSyncClient,
+        *,
+        live: bool = True,
+        retry_delays: tuple[float, float] = (0.5, 30.0),
+    ) -> None:
         super().__init__()
         self.client = client
         self.live = live
+        self.retry_delays = retry_delays
+        """First and longest wait before resubscribing after the live feed drops."""
         self.followed: set[str] = set()
+        self.disconnected: dict[str, str] = {}
+        """Followed sources whose live feed is down, by id, with their name."""
 
     def on_mount(self) -> None:
         self.push_screen(SourcesScreen())
@@ -65,16 +79,38 @@ class LocalSyncApp(App[None]):
 
     @work(group="events", exit_on_error=False)
     async def _follow(self, source: SourceInfo) -> None:
+        first, longest = self.retry_delays
+        feed = self.client.live_events(
+            source.id, source.last_cursor, first_delay=first, max_delay=longest
+        )
         try:
-            async for event in self.client.events(source.id, source.last_cursor):
+            async for item in feed:
+                if isinstance(item, LinkState):
+                    self._link_changed(source, item)
+                    continue
                 for screen in self.screen_stack:
-                    screen.post_message(LiveEvent(event))
+                    screen.post_message(LiveEvent(item))
         except ClientError as error:
             self.followed.discard(source.id)
+            self._link_changed(source, LinkState(True))
             self.notify(
                 f"Live updates for {source.name} stopped: {error.message}",
                 severity="warning",
             )
+
+    def _link_changed(self, source: SourceInfo, state: LinkState) -> None:
+        was_down = source.id in self.disconnected
+        if state.connected:
+            self.disconnected.pop(source.id, None)
+            if was_down and source.id in self.followed:
+                self.notify(f"Live updates for {source.name} are back.", timeout=3)
+        else:
+            self.disconnected[source.id] = source.name
+        if self.disconnected:
+            names = ", ".join(sorted(self.disconnected.values()))
+            self.live_trouble = f"Live updates disconnected ({names}), reconnecting…"
+        else:
+            self.live_trouble = ""
 
     # -- global actions
 

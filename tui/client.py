@@ -18,7 +18,9 @@ ClientError
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -177,11 +179,37 @@ class ConflictSummary:
 
 
 @dataclass(frozen=True)
+class WordSegment:
+    """A run inside a line: ``equal``, ``delete`` (``old`` only) or ``insert`` (``new`` only)."""
+
+    kind: str
+    text: str
+
+
+Version = Literal["BASE", "LOCAL", "REMOTE"]
+
+
+@dataclass(frozen=True)
+class WordChange:
+    """Line ``offset`` of the region's ``old`` version against the same line of ``new``."""
+
+    old: Version
+    new: Version
+    offset: int
+    segments: tuple[WordSegment, ...]
+
+
+@dataclass(frozen=True)
 class Region:
     index: int
     base: str
     local: str
     remote: str
+    word_changes: tuple[WordChange, ...] = ()
+
+    def words(self, old: Version, new: Version) -> dict[int, tuple[WordSegment, ...]]:
+        """The segments of one version pair, by line offset within the region."""
+        return {c.offset: c.segments for c in self.word_changes if (c.old, c.new) == (old, new)}
 
 
 @dataclass(frozen=True)
@@ -240,6 +268,15 @@ class EditOutcome:
     status: str
     hash: str | None
     conflict_id: str | None
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """The live feed's connection: up, or down with why and the wait before retrying."""
+
+    connected: bool
+    error: ClientError | None = None
+    retry_in: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -311,7 +348,7 @@ _INBOX = gql(
   sources { id name conflicts { nodes { id sourceId path reason createdAt } } }
 }"""
 )
-_REGION = "index base local remote"
+_REGION = "index base local remote wordChanges { old new offset segments { kind text } }"
 _CONFLICT = gql(
     """query Conflict($id: ID!) {
   conflict(id: $id) {
@@ -549,12 +586,59 @@ class LocalSyncClient:
 
     async def events(self, source_id: str, after: int) -> AsyncIterator[SourceEvent]:
         """Events after ``after``, then new ones as they commit, until cancelled."""
+        async with aclosing(self._stream(source_id, after)) as stream:
+            async for item in stream:
+                if item is not None:
+                    yield item
+
+    async def live_events(
+        self,
+        source_id: str,
+        after: int,
+        *,
+        first_delay: float = 0.5,
+        max_delay: float = 30.0,
+    ) -> AsyncGenerator[SourceEvent | LinkState]:
+        """``events`` that survive a dropped connection.
+
+        Yields ``LinkState(True)`` each time the subscription is up and
+        ``LinkState(False, error, delay)`` when it drops; then waits ``delay``
+        (doubling from ``first_delay`` up to ``max_delay``, reset by a good
+        connection) and subscribes again after the last event seen, so nothing
+        is missed or repeated. Only an unreachable server is retried: the
+        other errors (token, workspace, unknown source) are raised.
+        """
+        cursor = after
+        delay = first_delay
+        while True:
+            error: ClientError
+            try:
+                async with aclosing(self._stream(source_id, cursor)) as stream:
+                    async for item in stream:
+                        if item is None:
+                            delay = first_delay
+                            yield LinkState(True)
+                        else:
+                            cursor = item.cursor
+                            yield item
+                error = ServerUnreachable(
+                    f"The server ended the live feed of {self.server}.", "UNREACHABLE"
+                )
+            except ServerUnreachable as exc:
+                error = exc
+            yield LinkState(False, error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+    async def _stream(self, source_id: str, after: int) -> AsyncGenerator[SourceEvent | None]:
+        """One subscription: ``None`` once connected, then its events."""
         transport = WebsocketsTransport(
             url=self.websocket_url, init_payload=self._auth, connect_timeout=10
         )
         request = GraphQLRequest(_EVENTS, variable_values={"id": source_id, "after": after})
         try:
             async with Client(transport=transport) as session:
+                yield None
                 async for item in session.subscribe(request):
                     node = item["sourceEvents"]
                     yield SourceEvent(
@@ -588,7 +672,16 @@ def _source(node: Mapping[str, Any]) -> SourceInfo:
 
 
 def _region(node: Mapping[str, Any]) -> Region:
-    return Region(node["index"], node["base"], node["local"], node["remote"])
+    changes = tuple(
+        WordChange(
+            old=c["old"],
+            new=c["new"],
+            offset=c["offset"],
+            segments=tuple(WordSegment(s["kind"], s["text"]) for s in c["segments"]),
+        )
+        for c in node.get("wordChanges") or ()
+    )
+    return Region(node["index"], node["base"], node["local"], node["remote"], changes)
 
 
 def _time(value: str) -> datetime:

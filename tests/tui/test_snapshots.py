@@ -81,3 +81,22 @@ def test_merge_after_one_choice(snap_compare: Any, client: LocalSyncClient, api:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_merge_light_theme(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+    """Word highlights, region marks and markers read in a light theme too."""
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = LocalSyncApp(client, live=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app.theme = "textual-light"
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        merge = MergeScreen(conflict["id"])
+        app.push_screen(merge)
+        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        await pilot.press("2", "down")
+        await until(pilot, lambda: "alpha RAVEN" in merge.result_text, "preview")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -1,8 +1,11 @@
-"""What every screen of the app shares: the client and the error policy."""
+"""What every screen of the app shares: the client, the error policy, load indicators."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tui.client import ClientError, Forbidden, LocalSyncClient, ServerUnreachable, Unauthenticated
 
@@ -12,6 +15,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 FATAL = (ServerUnreachable, Unauthenticated, Forbidden)
 """Errors no retry on this screen can fix: they send the user to the connect screen."""
+
+LOADING_DELAY = 0.3
+"""Seconds a load may take before its widgets show a loading indicator."""
 
 
 class BaseScreen(Screen[T]):
@@ -29,3 +35,26 @@ class BaseScreen(Screen[T]):
             self.localsync.connection_failed(error)
         else:
             self.localsync.notify(error.message, title="Refused", severity="error", timeout=8)
+
+    @contextmanager
+    def busy(self, *selectors: str) -> Iterator[None]:
+        """Cover these widgets with a loading indicator if the block outlasts LOADING_DELAY.
+
+        Quick loads never flash an indicator; the indicator goes when the block
+        ends, whether it finished, failed or was cancelled by a newer load.
+        """
+        widgets = [self.query_one(selector, Widget) for selector in selectors]
+
+        def show() -> None:
+            for widget in widgets:
+                if widget.is_attached:
+                    widget.loading = True
+
+        timer = self.set_timer(LOADING_DELAY, show)
+        try:
+            yield
+        finally:
+            timer.stop()
+            for widget in widgets:
+                if widget.is_attached:
+                    widget.loading = False

@@ -7,33 +7,47 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.content import Content
+from textual.widgets import Static
 
 from tui.client import ClientError, Forbidden, ServerUnreachable, Unauthenticated
 from tui.screens.base import BaseScreen
+from tui.widgets.bottom_bar import BottomBar
+
+_HEADLINE = "bold $text-error"
 
 
-def explain(error: ClientError, server: str, workspace: str) -> Text:
-    text = Text()
+def explain(error: ClientError, server: str, workspace: str) -> Content:
+    text = _Builder()
     if isinstance(error, ServerUnreachable):
-        text.append("Cannot reach the server\n\n", style="bold red")
+        text.append("Cannot reach the server\n\n", style=_HEADLINE)
         text.append(f"Nothing answered at {server}.\n\n")
         text.append("Is `localsync serve` running there? Check --server or LOCALSYNC_SERVER.")
     elif isinstance(error, Unauthenticated):
-        text.append("The server refused the token\n\n", style="bold red")
+        text.append("The server refused the token\n\n", style=_HEADLINE)
         text.append(f"{error.message}\n\n")
         text.append(
             f"Mint a new one with `localsync token --workspace {workspace}` and pass it "
             "with --token or LOCALSYNC_TOKEN."
         )
     elif isinstance(error, Forbidden):
-        text.append("Workspace not granted\n\n", style="bold red")
+        text.append("Workspace not granted\n\n", style=_HEADLINE)
         text.append(f"The token does not grant the workspace “{workspace}”.\n\n")
         text.append("Use a token minted for it, or pick another with --workspace.")
     else:
-        text.append("The server refused the request\n\n", style="bold red")
+        text.append("The server refused the request\n\n", style=_HEADLINE)
         text.append(error.message)
-    return text
+    return text.content
+
+
+class _Builder:
+    """Appends styled runs, like ``Text.append``, into theme-aware ``Content``."""
+
+    def __init__(self) -> None:
+        self.content = Content()
+
+    def append(self, text: str, style: str = "") -> None:
+        self.content = self.content.append(Content.styled(text, style) if style else text)
 
 
 class ConnectScreen(BaseScreen[bool]):
@@ -57,7 +71,7 @@ class ConnectScreen(BaseScreen[bool]):
                 Text("r retry · q quit", style="dim"),
                 id="connect-hint",
             )
-        yield Footer()
+        yield BottomBar()
 
     def on_mount(self) -> None:
         self.show_error(self.error)

@@ -7,11 +7,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Input, Markdown, Static, TextArea
+from textual.widgets import ContentSwitcher, Input, Markdown, Static, TextArea
 
 from tui.client import ClientError, FileContent, FileInfo, SourceInfo
 from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
+from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.file_tree import FileTree
 from tui.widgets.state_badge import state_badge
 
@@ -33,6 +34,7 @@ class FilesScreen(BaseScreen[None]):
         self.source = source
         self.files: list[FileInfo] = []
         self.chosen: FileInfo | None = None
+        self.content: FileContent | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.source.name} · files", classes="screen-title")
@@ -46,12 +48,13 @@ class FilesScreen(BaseScreen[None]):
                     with VerticalScroll(id="rendered-box"):
                         yield Markdown(id="rendered")
                     yield TextArea(id="plain", read_only=True, soft_wrap=True)
-        yield Footer()
+        yield BottomBar()
 
     def on_mount(self) -> None:
         self.query_one("#plain", TextArea).cursor_blink = False
         self.query_one("#filter", Input).cursor_blink = False
         self.query_one("#tree", FileTree).focus()
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._show_title())
         self.reload()
 
     def reload(self) -> None:
@@ -66,7 +69,8 @@ class FilesScreen(BaseScreen[None]):
     @work(exclusive=True, group="files")
     async def _load(self) -> None:
         try:
-            self.files = await self.client.files(self.source.id)
+            with self.busy("#tree"):
+                self.files = await self.client.files(self.source.id)
         except ClientError as error:
             self.report(error)
             return
@@ -100,20 +104,29 @@ class FilesScreen(BaseScreen[None]):
     @work(exclusive=True, group="content")
     async def _open(self, file: FileInfo) -> None:
         try:
-            content = await self.client.file(self.source.id, file.path)
+            with self.busy("#file-view"):
+                content = await self.client.file(self.source.id, file.path)
         except ClientError as error:
             self.report(error)
             return
         await self.show_content(content)
 
     async def show_content(self, content: FileContent) -> None:
-        title = Text.assemble((content.path, "bold"), "  ", state_badge(content.state))
-        if content.hash:
-            title.append(f"  {content.hash[:10]}", style="dim")
-        self.query_one("#file-title", Static).update(title)
+        self.content = content
+        self._show_title()
         text = content.content if content.content is not None else "(deleted)"
         self.query_one("#plain", TextArea).load_text(text)
         await self.query_one("#rendered", Markdown).update(text)
+
+    def _show_title(self) -> None:
+        content = self.content
+        if content is None:
+            return
+        badge = state_badge(content.state, self.app.theme_variables)
+        title = Text.assemble((content.path, "bold"), "  ", badge)
+        if content.hash:
+            title.append(f"  {content.hash[:10]}", style="dim")
+        self.query_one("#file-title", Static).update(title)
 
     def action_toggle_view(self) -> None:
         switcher = self.query_one("#file-view", ContentSwitcher)

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.widgets.theme import themed
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -24,7 +26,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", justify="right")
+        key_style = themed("bold $text-accent", self.app.theme_variables)
+        table.add_column(style=key_style, justify="right")
         table.add_column()
         for key, description in self.keys:
             table.add_row(key, description)

@@ -6,10 +6,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.client import ClientError, SourceInfo, VersionInfo
 from tui.screens.base import BaseScreen
+from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.diff_view import DiffView
 from tui.widgets.version_list import VersionList
 
@@ -32,7 +33,7 @@ class HistoryScreen(BaseScreen[None]):
         yield VersionList(id="versions")
         with VerticalScroll(id="diff-box"):
             yield DiffView(id="diff")
-        yield Footer()
+        yield BottomBar()
 
     def on_mount(self) -> None:
         self.query_one("#diff", DiffView).show(None)
@@ -48,7 +49,8 @@ class HistoryScreen(BaseScreen[None]):
     @work(exclusive=True, group="versions")
     async def _load(self) -> None:
         try:
-            versions = await self.client.versions(self.source.id, self.path)
+            with self.busy("#versions"):
+                versions = await self.client.versions(self.source.id, self.path)
         except ClientError as error:
             self.report(error)
             return
@@ -64,7 +66,8 @@ class HistoryScreen(BaseScreen[None]):
             self.notify("A deleted version has no content to compare.", severity="warning")
             return
         try:
-            diff = await self.client.diff(self.source.id, self.path, older.hash, newer.hash)
+            with self.busy("#diff-box"):
+                diff = await self.client.diff(self.source.id, self.path, older.hash, newer.hash)
         except ClientError as error:
             self.report(error)
             return
@@ -91,7 +94,8 @@ class HistoryScreen(BaseScreen[None]):
     async def _restore(self, version: VersionInfo) -> None:
         assert version.hash is not None
         try:
-            outcome = await self.client.restore_version(self.source.id, self.path, version.hash)
+            with self.busy("#versions"):
+                outcome = await self.client.restore_version(self.source.id, self.path, version.hash)
         except ClientError as error:
             self.report(error)
             return

@@ -7,11 +7,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.client import ClientError, ConflictSummary
 from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
+from tui.widgets.bottom_bar import BottomBar
 
 
 def age(since: datetime, now: datetime | None = None) -> str:
@@ -39,7 +40,7 @@ class InboxScreen(BaseScreen[None]):
         yield Static("Conflict inbox", classes="screen-title")
         yield DataTable[str | Text](id="conflicts", cursor_type="row", zebra_stripes=True)
         yield Static(id="inbox-empty", classes="empty")
-        yield Footer()
+        yield BottomBar()
 
     def on_mount(self) -> None:
         self.query_one("#conflicts", DataTable).add_columns("source", "path", "age", "reason")
@@ -57,7 +58,8 @@ class InboxScreen(BaseScreen[None]):
     @work(exclusive=True, group="inbox")
     async def _load(self) -> None:
         try:
-            conflicts = await self.client.open_conflicts()
+            with self.busy("#conflicts"):
+                conflicts = await self.client.open_conflicts()
         except ClientError as error:
             self.report(error)
             return

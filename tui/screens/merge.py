@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.content import Content
+from textual.widgets import Static
 
 from tui.client import (
     AlreadyResolved,
@@ -25,6 +26,7 @@ from tui.client import (
     WholeFile,
 )
 from tui.screens.base import BaseScreen
+from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.merge_region import MergePane, region_text
 
 _LABELS: dict[Choice, str] = {
@@ -47,12 +49,12 @@ class _Pane(VerticalScroll, can_focus=False):
     pass
 
 
-def render_result(text: str) -> Text:
-    out = Text()
+def render_result(text: str) -> Content:
+    parts: list[tuple[str, str]] = []
     for line in text.splitlines(keepends=True):
         marker = line.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||"))
-        out.append(line, style="bold red" if marker else "")
-    return out
+        parts.append((line, "bold $text-error" if marker else ""))
+    return Content.assemble(*parts)
 
 
 class MergeScreen(BaseScreen[bool]):
@@ -96,7 +98,7 @@ class MergeScreen(BaseScreen[bool]):
         yield Static(id="merge-status")
         with _Pane(id="result-box"):
             yield Static(id="result")
-        yield Footer()
+        yield BottomBar()
 
     def on_mount(self) -> None:
         self.reload()
@@ -117,7 +119,8 @@ class MergeScreen(BaseScreen[bool]):
     @work(exclusive=True, group="load")
     async def _load(self, keep: bool) -> None:
         try:
-            conflict = await self.client.conflict(self.conflict_id)
+            with self.busy("#sides", "#result-box"):
+                conflict = await self.client.conflict(self.conflict_id)
         except ClientError as error:
             self.report(error)
             return
@@ -156,23 +159,25 @@ class MergeScreen(BaseScreen[bool]):
         self._status()
 
     def _status(self) -> None:
-        text = Text()
         count = self.region_count
         if self.state.whole is not None:
             side = "local" if self.state.whole == "KEEP_LOCAL" else "raven"
-            text.append(f"Whole file: keep {side}", style="bold")
+            head = f"Whole file: keep {side}"
         elif count:
             decision = self.state.decisions.get(self.current)
             chosen = _LABELS[decision.choice] if decision else "undecided"
-            text.append(f"Region {self.current}/{count}: {chosen}", style="bold")
+            head = f"Region {self.current}/{count}: {chosen}"
         else:
-            text.append("No regions: choose L or R for the whole file", style="bold")
-        style = "bold green" if self.unresolved == 0 else "bold red"
-        text.append("   unresolved: ")
-        text.append(str(self.unresolved), style=style)
-        if self.unresolved == 0:
-            text.append("   ctrl+s saves", style="green")
-        self.query_one("#merge-status", Static).update(text)
+            head = "No regions: choose L or R for the whole file"
+        done = self.unresolved == 0
+        parts: list[tuple[str, str]] = [
+            (head, "bold"),
+            ("   unresolved: ", ""),
+            (str(self.unresolved), "bold $text-success" if done else "bold $text-error"),
+        ]
+        if done:
+            parts.append(("   ctrl+s saves", "$text-success"))
+        self.query_one("#merge-status", Static).update(Content.assemble(*parts))
 
     @work(exclusive=True, group="preview")
     async def _preview(self) -> None:
@@ -185,9 +190,10 @@ class MergeScreen(BaseScreen[bool]):
             text = conflict.remote or ""
         else:
             try:
-                preview = await self.client.apply_decisions(
-                    conflict.id, list(self.state.decisions.values())
-                )
+                with self.busy("#result-box"):
+                    preview = await self.client.apply_decisions(
+                        conflict.id, list(self.state.decisions.values())
+                    )
             except ClientError as error:
                 self.report(error)
                 return
@@ -200,6 +206,12 @@ class MergeScreen(BaseScreen[bool]):
         self.state = state
         self._redraw()
         self._preview()
+
+    @on(MergePane.RegionClicked)
+    def _clicked(self, message: MergePane.RegionClicked) -> None:
+        if 1 <= message.index <= self.region_count and message.index != self.current:
+            self.current = message.index
+            self._redraw()
 
     def action_next(self) -> None:
         if self.current < self.region_count:

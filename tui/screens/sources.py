@@ -1,17 +1,21 @@
 """The home screen: every source of the workspace, its connector and its health."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.client import ClientError, SourceInfo
 from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
+from tui.widgets.bottom_bar import BottomBar
+from tui.widgets.theme import themed
 
+_OK, _BAD = "$text-success", "$text-error"
 _MODES = {
     "BIDIRECTIONAL": "bidirectional",
     "LOCAL_TO_CLOUD": "local → cloud",
@@ -19,18 +23,18 @@ _MODES = {
 }
 
 
-def _connector(source: SourceInfo) -> Text:
+def _connector(source: SourceInfo, theme: Mapping[str, str]) -> Text:
     if source.connector_name is None:
         return Text("—", style="dim")
     if source.connector_online:
-        return Text.assemble(source.connector_name, " ", ("● online", "green"))
-    return Text.assemble(source.connector_name, " ", ("○ offline", "red"))
+        return Text.assemble(source.connector_name, " ", ("● online", themed(_OK, theme)))
+    return Text.assemble(source.connector_name, " ", ("○ offline", themed(_BAD, theme)))
 
 
-def _status(source: SourceInfo) -> Text:
+def _status(source: SourceInfo, theme: Mapping[str, str]) -> Text:
     if source.status == "PAUSED":
-        return Text("paused", style="yellow")
-    return Text("active", style="green")
+        return Text("paused", style=themed("$text-warning", theme))
+    return Text("active", style=themed(_OK, theme))
 
 
 class SourcesScreen(BaseScreen[None]):
@@ -51,11 +55,12 @@ class SourcesScreen(BaseScreen[None]):
         yield Static("Local Sync · sources", classes="screen-title")
         yield DataTable[str | Text](id="sources", cursor_type="row", zebra_stripes=True)
         yield Static(id="sources-empty", classes="empty")
-        yield Footer()
+        yield BottomBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#sources", DataTable)
         table.add_columns("name", "mode", "status", "connector", "files", "open conflicts")
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.show(self.sources))
         self.reload()
 
     def reload(self) -> None:
@@ -67,7 +72,8 @@ class SourcesScreen(BaseScreen[None]):
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
         try:
-            sources = await self.client.sources()
+            with self.busy("#sources"):
+                sources = await self.client.sources()
         except ClientError as error:
             self.report(error)
             return
@@ -79,15 +85,17 @@ class SourcesScreen(BaseScreen[None]):
         table = self.query_one("#sources", DataTable)
         row = table.cursor_row
         table.clear()
+        theme = self.app.theme_variables
         for source in sources:
             conflicts = Text(
-                str(source.open_conflicts), style="bold red" if source.open_conflicts else ""
+                str(source.open_conflicts),
+                style=themed(f"bold {_BAD}", theme) if source.open_conflicts else "",
             )
             table.add_row(
                 source.name,
                 _MODES.get(source.mode, source.mode),
-                _status(source),
-                _connector(source),
+                _status(source, theme),
+                _connector(source, theme),
                 str(source.file_count),
                 conflicts,
                 key=source.id,

@@ -1,25 +1,31 @@
-"""A coloured view of a diff between two versions."""
+"""A coloured view of a diff between two versions, in the theme's colours."""
 
-from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from tui.client import FileDiff
 
-_STYLE = {"insert": "green", "delete": "red", "header": "bold cyan", "equal": ""}
+_STYLE = {
+    "insert": "$text-success",
+    "delete": "$text-error",
+    "header": "bold $text-accent",
+    "equal": "",
+}
 _PREFIX = {"insert": "+", "delete": "-", "header": "", "equal": " "}
 
 
-def render_diff(diff: FileDiff) -> Text:
-    text = Text()
-    text.append(
-        f"{diff.from_hash[:8]} → {diff.to_hash[:8]}   +{diff.insertions} -{diff.deletions}\n",
-        style="bold",
-    )
+def render_diff(diff: FileDiff) -> Content:
+    parts: list[tuple[str, str]] = [
+        (
+            f"{diff.from_hash[:8]} → {diff.to_hash[:8]}   +{diff.insertions} -{diff.deletions}\n",
+            "bold",
+        )
+    ]
     if not diff.lines:
-        text.append("(no difference)\n", style="dim")
+        parts.append(("(no difference)\n", "dim"))
     for line in diff.lines:
-        text.append(_PREFIX.get(line.kind, " ") + line.text + "\n", style=_STYLE.get(line.kind))
-    return text
+        parts.append((_PREFIX.get(line.kind, " ") + line.text + "\n", _STYLE.get(line.kind, "")))
+    return Content.assemble(*parts)
 
 
 class DiffView(Static):
@@ -27,6 +33,6 @@ class DiffView(Static):
 
     def show(self, diff: FileDiff | None) -> None:
         if diff is None:
-            self.update(Text("Mark two versions with space to see their diff.", style="dim"))
+            self.update(Content.styled("Mark two versions with space to see their diff.", "dim"))
         else:
             self.update(render_diff(diff))

@@ -23,9 +23,20 @@ class FileTree(Tree[FileInfo | None]):
         super().__init__("files", id=id)
         self.show_root = False
         self.guide_depth = 3
+        self.files: list[FileInfo] = []
+        self.needle = ""
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._restyle())
+
+    def _restyle(self) -> None:
+        line = self.cursor_line
+        self.show(self.files, self.needle)
+        self.cursor_line = line
 
     def show(self, files: list[FileInfo], needle: str = "") -> None:
         """Rebuild from ``files``, keeping only paths containing ``needle``."""
+        self.files, self.needle = files, needle
         self.clear()
         folders: dict[str, TreeNode[FileInfo | None]] = {"": self.root}
         wanted = needle.lower()
@@ -40,7 +51,7 @@ class FileTree(Tree[FileInfo | None]):
                 if prefix not in folders:
                     folders[prefix] = parent.add(Text(part + "/", style="bold"), expand=True)
                 parent = folders[prefix]
-            label = Text.assemble(name, " ", state_badge(file.state))
+            label = Text.assemble(name, " ", state_badge(file.state, self.app.theme_variables))
             parent.add_leaf(label, data=file)
         self.root.expand()
         self.cursor_line = 0

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.client import VersionInfo
+from tui.widgets.theme import themed
 
 
 def _size(n: int) -> str:
@@ -32,6 +33,7 @@ class VersionList(DataTable[str | Text]):
 
     def on_mount(self) -> None:
         self.add_columns("", "#", "time (UTC)", "origin", "size", "hash")
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw())
 
     def show(self, versions: list[VersionInfo]) -> None:
         self.versions = versions
@@ -41,8 +43,9 @@ class VersionList(DataTable[str | Text]):
     def _redraw(self) -> None:
         row = self.cursor_row
         self.clear()
+        marked = themed("bold $text-warning", self.app.theme_variables)
         for i, v in enumerate(self.versions):
-            mark = Text("◆", style="bold yellow") if i in self.marked else Text(" ")
+            mark = Text("◆", style=marked) if i in self.marked else Text(" ")
             origin = v.origin.lower() + (" (conflict side)" if v.conflict_id else "")
             self.add_row(
                 mark,

@@ -10,7 +10,7 @@ from backend.graphql import loaders
 from backend.graphql.context import Context
 from backend.graphql.types.common import ConflictStatus
 from backend.graphql.types.file import DiffHunk
-from backend.merge import Chunk, Decision, Edited
+from backend.merge import Chunk, Decision, Edited, word_diff
 from backend.models import Conflict as ConflictRow
 from backend.services import preview as preview_service
 
@@ -48,6 +48,65 @@ def to_decisions(inputs: list[RegionDecisionInput]) -> dict[int, Decision]:
     return out
 
 
+@strawberry.enum(description="One version of a conflict region.")
+class RegionSide(Enum):
+    BASE = "base"
+    LOCAL = "local"
+    REMOTE = "remote"
+
+
+@strawberry.type(description="A run of text inside a line: kept, or on one version only.")
+class WordSegment:
+    kind: str = strawberry.field(
+        description="equal (on both), delete (only on `old`) or insert (only on `new`)"
+    )
+    text: str
+
+
+@strawberry.type(
+    description=(
+        "What changed inside one line of a region, word by word, between two versions.\n\n"
+        "Lines are paired by position: line `offset` of `old` against line `offset` of "
+        "`new`; lines past the end of the shorter version have no entry. The segments "
+        "cover both lines without their line endings: equal + delete spell the `old` "
+        "line, equal + insert the `new` one."
+    )
+)
+class WordChangeLine:
+    old: RegionSide
+    new: RegionSide
+    offset: int = strawberry.field(description="0-based line number within the region")
+    segments: list[WordSegment]
+
+
+# The pairs ``wordChanges`` compares, in this order: each side against the base
+# (when the region has base lines), then local against remote.
+_WORD_PAIRS = (
+    (RegionSide.BASE, RegionSide.LOCAL),
+    (RegionSide.BASE, RegionSide.REMOTE),
+    (RegionSide.LOCAL, RegionSide.REMOTE),
+)
+
+
+def word_changes(base: str, local: str, remote: str) -> list[WordChangeLine]:
+    """Every positional line pair of the region's versions, through ``word_diff``."""
+    lines = {
+        RegionSide.BASE: base.splitlines(),
+        RegionSide.LOCAL: local.splitlines(),
+        RegionSide.REMOTE: remote.splitlines(),
+    }
+    return [
+        WordChangeLine(
+            old=old,
+            new=new,
+            offset=offset,
+            segments=[WordSegment(kind=k, text=t) for k, t in word_diff(a, b)],
+        )
+        for old, new in _WORD_PAIRS
+        for offset, (a, b) in enumerate(zip(lines[old], lines[new], strict=False))
+    ]
+
+
 @strawberry.type
 class ConflictRegion:
     index: int
@@ -69,6 +128,16 @@ class ConflictRegion:
             local_line=chunk.local_line,
             remote_line=chunk.remote_line,
         )
+
+    @strawberry.field(
+        description=(
+            "Word-level changes inside the region's lines: base against local and base "
+            "against remote (when the region has base lines), then local against remote. "
+            "Lines are paired by position; see WordChangeLine."
+        )
+    )
+    def word_changes(self) -> list[WordChangeLine]:
+        return word_changes(self.base, self.local, self.remote)
 
 
 @strawberry.type

@@ -1,0 +1,68 @@
+"""Slow loads show a loading indicator on the widgets they fill; quick ones do not."""
+
+import asyncio
+from typing import Any
+
+from gql import GraphQLRequest
+
+from tests.factories import Api
+from tests.tui.conftest import three_region_conflict
+from tests.tui.helpers import until
+from tui.client import LocalSyncClient
+from tui.screens.base import LOADING_DELAY
+from tui.screens.inbox import InboxScreen
+from tui.screens.merge import MergeScreen
+from tui.screens.sources import SourcesScreen
+
+
+class SlowClient(LocalSyncClient):
+    """The real client against the real server, with a slow network while ``slow``."""
+
+    slow = True
+
+    async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
+        if self.slow:
+            await asyncio.sleep(LOADING_DELAY + 0.5)
+        return await super()._execute(document, **variables)
+
+
+async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_app: Any) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    slow = SlowClient(client.server, client.token, client.workspace)
+    app = make_app(slow)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        sources = app.screen
+        assert isinstance(sources, SourcesScreen)
+        table = sources.query_one("#sources")
+        assert not table.loading  # not for the first few hundred ms
+        await until(pilot, lambda: table.loading, "sources loading")
+        await until(pilot, lambda: sources.sources, "sources loaded")
+        assert not table.loading
+
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen), "inbox")
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        conflicts = inbox.query_one("#conflicts")
+        await until(pilot, lambda: conflicts.loading, "inbox loading")
+        await until(pilot, lambda: inbox.conflicts, "inbox loaded")
+        assert not conflicts.loading
+
+        merge = MergeScreen(conflict["id"])
+        app.push_screen(merge)
+        await until(pilot, lambda: app.screen is merge and merge.query("#result-box"), "merge")
+        sides, result = merge.query_one("#sides"), merge.query_one("#result-box")
+        await until(pilot, lambda: sides.loading and result.loading, "merge loading")
+        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        assert not sides.loading
+        await until(pilot, lambda: merge.result_text, "preview loaded")
+        assert not result.loading
+
+        slow.slow = False
+        await pilot.press("1")  # a quick preview shows no indicator at all
+        for _ in range(int(LOADING_DELAY / 0.02) + 10):
+            assert not result.loading
+            await pilot.pause(0.02)
+        assert merge.result_text.startswith("# Plan\n\nalpha LOCAL")

@@ -1,0 +1,100 @@
+"""The merge screen's panes: word highlights, following the region, mouse selection."""
+
+from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+
+from tests.factories import Api, sha, upsert
+from tests.tui.conftest import three_region_conflict
+from tests.tui.helpers import until
+from tui.screens.merge import MergeScreen
+from tui.screens.sources import SourcesScreen
+from tui.widgets.merge_region import INSERTED, REMOVED, MergePane, RegionBlock
+
+PATH = "notes/long.md"
+FILLER = "".join(f"filler line {n}\n" for n in range(60))
+BASE = f"top one\n{FILLER}bottom one\n"
+LOCAL = f"top LOCAL\n{FILLER}bottom LOCAL\n"
+RAVEN = f"top RAVEN\n{FILLER}bottom RAVEN\n"
+
+
+async def _open(pilot: Any, app: Any, conflict_id: str) -> MergeScreen:
+    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+    merge = MergeScreen(conflict_id)
+    app.push_screen(merge)
+    await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+    await until(pilot, lambda: merge.query(RegionBlock), "regions drawn")
+    await pilot.pause()
+    return merge
+
+
+def _styles(block: RegionBlock, style: str) -> list[str]:
+    """The texts of ``block``'s body drawn with ``style``."""
+    plain = block.body.plain
+    return [plain[s.start : s.end] for s in block.body.spans if s.style == style]
+
+
+async def test_changed_words_are_highlighted_per_side(api: Api, make_app: Any) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        merge = await _open(pilot, app, conflict["id"])
+        local = merge.query_one("#pane-local", MergePane).blocks[1]
+        raven = merge.query_one("#pane-remote", MergePane).blocks[1]
+        base = merge.query_one("#pane-base", MergePane).blocks[1]
+        # Base known: each side against the base, the base's word struck through.
+        assert local.body.plain == "alpha oneLOCAL"
+        assert _styles(local, INSERTED) == ["LOCAL"] and _styles(local, REMOVED) == ["one"]
+        assert _styles(raven, INSERTED) == ["RAVEN"] and _styles(raven, REMOVED) == ["one"]
+        assert base.body.plain == "alpha one" and not base.body.spans
+
+
+async def test_panes_follow_the_current_region(api: Api, make_app: Any) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert(PATH, BASE))
+    api.push(sid, upsert(PATH, LOCAL, base=sha(BASE)))
+    edit = api.update(sid, PATH, RAVEN, base=sha(BASE))
+    assert edit["status"] == "conflict", edit
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        merge = await _open(pilot, app, edit["conflictId"])
+        assert merge.region_count == 2
+        panes = [merge.query_one(f"#pane-{side}", MergePane) for side in ("local", "remote")]
+
+        def shows(pane: MergePane, index: int) -> bool:
+            scroller = pane.parent
+            assert isinstance(scroller, VerticalScroll)
+            block = pane.blocks[index]
+            top = scroller.scroll_offset.y
+            y = block.virtual_region.y
+            return top <= y and y + block.outer_size.height <= top + scroller.size.height
+
+        assert all(shows(p, 1) and not shows(p, 2) for p in panes)
+        await pilot.press("down")
+        await until(pilot, lambda: all(shows(p, 2) for p in panes), "region 2 scrolled in")
+        assert not any(shows(p, 1) for p in panes)
+        await pilot.press("up")
+        await until(pilot, lambda: all(shows(p, 1) for p in panes), "back to region 1")
+
+
+async def test_clicking_a_region_selects_it(api: Api, make_app: Any) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        merge = await _open(pilot, app, conflict["id"])
+        assert merge.current == 1
+
+        def current(side: str) -> Widget | None:
+            return merge.query_one(f"#pane-{side}", MergePane).current_block
+
+        assert await pilot.click("#pane-remote .region-3")
+        assert merge.current == 3
+        chosen = [current(side) for side in ("local", "remote")]
+        assert all(b is not None and b.has_class("region-3") for b in chosen)
+        assert await pilot.click("#pane-local .region-2", offset=(3, 1))
+        assert merge.current == 2
+        await pilot.press("2")  # the keys act on the clicked region
+        assert merge.state.decisions[2].choice == "RAVEN" and merge.current == 3
