@@ -90,11 +90,16 @@ async def test_clicking_a_region_selects_it(api: Api, make_app: Any) -> None:
         def current(side: str) -> Widget | None:
             return merge.query_one(f"#pane-{side}", MergePane).current_block
 
+        # Panes scroll to follow the current region: let them settle before clicking.
+        await pilot.wait_for_scheduled_animations()
         assert await pilot.click("#pane-remote .region-3")
+        await pilot.pause()
         assert merge.current == 3
         chosen = [current(side) for side in ("local", "remote")]
         assert all(b is not None and b.has_class("region-3") for b in chosen)
+        await pilot.wait_for_scheduled_animations()
         assert await pilot.click("#pane-local .region-2", offset=(3, 1))
+        await pilot.pause()
         assert merge.current == 2
         await pilot.press("2")  # the keys act on the clicked region
         assert merge.state.decisions[2].choice == "RAVEN" and merge.current == 3
