@@ -5,6 +5,8 @@ Also runnable alone: ``python -m connector.cli sync DIR ...``.
 
 import logging
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -43,11 +45,26 @@ def _setup_logging(verbose: bool) -> None:
 @click.option("--max-delete-ratio", type=float, default=0.2, show_default=True)
 @click.option("--retries", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--once", is_flag=True, help="One full reconcile; exit 0 only when converged.")
-@click.option("--poll-interval", type=float, default=5.0, show_default=True)
-@click.option("--rescan-interval", type=float, default=300.0, show_default=True)
+@click.option(
+    "--poll-interval",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds between delta polls while the live event subscription is down.",
+)
+@click.option(
+    "--rescan-interval",
+    type=float,
+    default=None,
+    help="Seconds between full rescans [default: 300 while watching, 10 without].",
+)
+@click.option(
+    "--no-watch",
+    is_flag=True,
+    help="Do not watch the folder (e.g. network drives); find changes by rescanning.",
+)
 @click.option("--heartbeat-interval", type=float, default=30.0, show_default=True)
 @click.option("--verbose", "-v", is_flag=True)
-@click.option("--fault", hidden=True, type=click.Choice(["after-journal", "after-push"]))
 def sync(
     directory: Path,
     server: str | None,
@@ -64,10 +81,10 @@ def sync(
     retries: int,
     once: bool,
     poll_interval: float,
-    rescan_interval: float,
+    rescan_interval: float | None,
+    no_watch: bool,
     heartbeat_interval: float,
     verbose: bool,
-    fault: str | None,
 ) -> None:
     """Keep DIRECTORY in sync with a source on the server.
 
@@ -89,7 +106,6 @@ def sync(
         max_deletes=max_deletes,
         max_delete_ratio=max_delete_ratio,
         retries=retries,
-        fault=fault,
     )
     try:
         engine = Engine(opts)
@@ -100,11 +116,14 @@ def sync(
         if once:
             code = engine.once()
         else:
-            install_signal_handlers(engine.stop)
-            intervals = Intervals(
-                poll=poll_interval, rescan=rescan_interval, heartbeat=heartbeat_interval
-            )
-            code = run(engine, intervals)
+            wake = threading.Event()
+            install_signal_handlers(engine.stop, wake)
+            intervals = Intervals(poll=poll_interval, heartbeat=heartbeat_interval)
+            if rescan_interval is not None:
+                intervals = replace(
+                    intervals, rescan=rescan_interval, rescan_unwatched=rescan_interval
+                )
+            code = run(engine, intervals, watch=not no_watch, wake=wake)
     finally:
         engine.close()
     sys.exit(code)

@@ -5,6 +5,7 @@ exponential backoff and full jitter, capped, so many connectors coming back
 after an outage do not hammer the server in lockstep.
 """
 
+import json
 import logging
 import random
 import threading
@@ -15,6 +16,7 @@ import httpx
 
 log = logging.getLogger("connector")
 PREFIX = "/api/local-sync/"
+JSON = {"content-type": "application/json"}
 
 
 class ApiError(Exception):
@@ -68,7 +70,8 @@ class Client:
     def close(self) -> None:
         self.http.close()
 
-    def call(self, path: str, body: dict[str, Any]) -> Any:
+    def call(self, path: str, body: dict[str, Any] | None = None, content: bytes = b"") -> Any:
+        """POST ``body`` (or the already encoded JSON ``content``) with retries."""
         last = "no attempt"
         for attempt in range(self.backoff.attempts):
             if attempt:
@@ -77,7 +80,10 @@ class Client:
                 if self.stop.wait(delay):
                     break
             try:
-                response = self.http.post(PREFIX + path, json=body)
+                if content:
+                    response = self.http.post(PREFIX + path, content=content, headers=JSON)
+                else:
+                    response = self.http.post(PREFIX + path, json=body)
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 continue
@@ -125,8 +131,16 @@ class Client:
     def push_batch(
         self, source_id: str, connector_id: str, items: list[dict[str, Any]]
     ) -> dict[str, Any]:
+        return self.push_encoded(self.encode_push(source_id, connector_id, items))
+
+    @staticmethod
+    def encode_push(source_id: str, connector_id: str, items: list[dict[str, Any]]) -> bytes:
+        """A push-batch body encoded ahead of sending (see ``push_encoded``)."""
         body = {"sourceId": source_id, "connectorId": connector_id, "items": items}
-        result: dict[str, Any] = self.call("sources/push-batch", body)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def push_encoded(self, body: bytes) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("sources/push-batch", content=body)
         return result
 
     def deltas(self, source_id: str, cursor: int, limit: int = 500) -> dict[str, Any]:

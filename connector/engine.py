@@ -10,7 +10,15 @@ Ordering rules this module keeps:
 * a remote change is written only when the local file still holds what was
   last synced; otherwise the local edit wins the race and is pushed with its
   old base, so the server merges it or opens a conflict;
-* not syncing is never deleting, and suspicious deletes stop the run.
+* not syncing is never deleting, and suspicious deletes stop the run, whether
+  a local scan or a pull from the server would make them.
+
+Crash-test hook: with ``LOCALSYNC_CONNECTOR_FAULT`` set to ``after-journal`` or
+``after-push`` in its environment, the process SIGKILLs itself right after
+journaling a scan's operations, or right after the server answered a push and
+before that answer is recorded. The durability tests use it to show a
+``kill -9`` at the worst moments loses and doubles nothing. It is read only by
+``_fault`` below and is not a user option.
 """
 
 import logging
@@ -21,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +53,8 @@ EXIT_PAUSED = 4
 
 MAX_BATCH_ITEMS = 100
 MAX_BATCH_BYTES = 32 * 1024 * 1024
+READ_AHEAD_BYTES = 64 * 1024 * 1024
+"""Delta pages read ahead for the remote delete check are kept up to this much content."""
 FILE_EVENTS = ("file.upsert", "file.delete")
 
 
@@ -66,8 +77,6 @@ class Options:
     max_deletes: int = 50
     max_delete_ratio: float = 0.2
     retries: int = 5
-    fault: str | None = None
-    """Test hook: ``after-journal`` or ``after-push`` SIGKILLs this process at that point."""
 
 
 @dataclass
@@ -127,6 +136,8 @@ class Engine:
         self.source: dict[str, Any] | None = None
         self.rules: Rules = self._rules()
         self.local_keys: dict[str, str] = {}
+        self.pulled_cursor = self.journal.cursor
+        """The last cursor pulled (read by the event subscription's thread)."""
 
     def close(self) -> None:
         self.client.close()
@@ -250,7 +261,7 @@ class Engine:
         if ops:
             self.journal.add_ops(ops)
             log.info("journaled %d change(s) (%d delete(s))", len(ops), len(deletes))
-            self._fault("after-journal")
+            _fault("after-journal")
         return result
 
     def _check_deletes(self, deletes: list[NewOp], result: Scan, rows: dict[str, Any]) -> None:
@@ -261,8 +272,7 @@ class Engine:
                 "sending no deletes. If you really emptied it, run again with --allow-deletes."
             )
         n = len(deletes)
-        ratio = n / tracked if tracked else 1.0
-        if n > self.opts.max_deletes or (n >= 10 and ratio > self.opts.max_delete_ratio):
+        if self._too_many_deletes(n, tracked):
             raise SafetyStop(
                 f"this scan would delete {n} of {tracked} synced file(s) (limit "
                 f"{self.opts.max_deletes} files or {self.opts.max_delete_ratio:.0%}); "
@@ -272,40 +282,72 @@ class Engine:
     # ---- push ----------------------------------------------------------------
 
     def push_pending(self, report: Report, only_due: bool = False) -> None:
-        """Push journaled operations in batches; stop early on outage or pause."""
+        """Push journaled operations in batches; stop early on outage, pause or stop.
+
+        One batch is on the wire at a time, in journal order. While it is, the next
+        batch is encoded and, once the answer is in and the next batch sent, the
+        answered one is recorded, so local work overlaps the server's. A crash
+        between an answer and its recording only replays operations the server
+        answers ``duplicate``.
+        """
         ops = self.journal.pending(time.time() if only_due else None)
         if not ops:
             return
         progress = _progress(len(ops), "pushing")
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push")
+        in_flight: tuple[list[Op], Future[dict[str, Any]]] | None = None
         try:
             for batch in _batches(ops):
-                if not self._push_batch(batch, report):
-                    return
-                progress(len(batch))
+                if self.stop.is_set():
+                    break
+                body = self.client.encode_push(
+                    self.source_id, self.connector_id, [_wire_item(op) for op in batch]
+                )
+                answered: tuple[list[Op], dict[str, Any]] | None = None
+                if in_flight is not None:
+                    answer = self._answer(*in_flight, report)
+                    if answer is None:
+                        return
+                    answered = (in_flight[0], answer)
+                in_flight = (batch, pool.submit(self.client.push_encoded, body))
+                if answered is not None:
+                    self._record_batch(*answered, report)
+                    progress(len(answered[0]))
+            if in_flight is not None:
+                answer = self._answer(*in_flight, report)
+                if answer is not None:
+                    self._record_batch(in_flight[0], answer, report)
+                    progress(len(in_flight[0]))
         finally:
+            pool.shutdown(wait=True)
             progress(-1)
 
-    def _push_batch(self, batch: list[Op], report: Report) -> bool:
-        items = [_wire_item(op) for op in batch]
+    def _answer(
+        self, batch: list[Op], future: Future[dict[str, Any]], report: Report
+    ) -> dict[str, Any] | None:
+        """The server's answer to a batch, or None (journal updated) when it had none."""
         try:
-            answer = self.client.push_batch(self.source_id, self.connector_id, items)
+            answer = future.result()
         except SourcePaused:
             report.paused = True
             log.warning("source is paused: %d change(s) stay journaled", len(batch))
             self.journal.retry_later([o.op_id for o in batch], 30.0, "source paused")
-            return False
+            return None
         except Unreachable as exc:
             report.unreachable = True
             delay = self.client.backoff.delay(min(max(o.attempts for o in batch), 6))
             self.journal.retry_later([o.op_id for o in batch], delay, str(exc))
             log.warning("server unreachable (%s): %d change(s) stay journaled", exc, len(batch))
-            return False
+            return None
         except ApiError as exc:
             log.error("push refused as a whole: %s", exc)
             self.journal.retry_later([o.op_id for o in batch], 60.0, str(exc))
             report.rejected.extend((o.path, exc.code) for o in batch)
-            return False
-        self._fault("after-push")
+            return None
+        _fault("after-push")
+        return answer
+
+    def _record_batch(self, batch: list[Op], answer: dict[str, Any], report: Report) -> None:
         by_id = {r.get("operationId"): r for r in answer["results"]}
         with self.journal.transaction():
             for op in batch:
@@ -313,7 +355,6 @@ class Engine:
                 if res is not None:
                     self._record_result(op, res, report)
                     self.journal.finish_op(op.op_id)
-        return True
 
     def _record_result(self, op: Op, res: dict[str, Any], report: Report) -> None:
         status, server_hash = res["status"], res.get("hash")
@@ -350,13 +391,22 @@ class Engine:
     # ---- pull ----------------------------------------------------------------
 
     def pull(self, report: Report) -> None:
-        """Apply remote events from the saved cursor, page by page, saving the cursor."""
+        """Apply remote events from the saved cursor, page by page, saving the cursor.
+
+        The pages this pull will apply are looked at first: if together they would
+        delete more local files than the delete limits allow, nothing is applied,
+        the cursor stays where it was and the run stops (``--allow-deletes``).
+        """
         if self.mode != "bidirectional":
             return
         cursor = self.journal.cursor
+        pages = self._pages_checked(cursor)
         while not self.stop.is_set():
-            page = self.client.deltas(self.source_id, cursor)
+            page = next(pages, None)
+            if page is None:
+                return
             last: dict[str, dict[str, Any]] = {}
+            resumed = False
             for event in page["events"]:
                 path, kind = event.get("relativePath"), event["type"]
                 if kind in FILE_EVENTS and path:
@@ -369,15 +419,93 @@ class Engine:
                     log.warning("conflict opened on %s", path)
                 elif kind in ("source.paused", "source.resumed"):
                     log.info("%s", kind)
+                    resumed = kind == "source.resumed"
             with self.journal.transaction():
                 for path, event in last.items():
                     self._apply_remote(path, event, report)
                 cursor = int(page["nextCursor"])
                 self.journal.set_cursor(cursor)
+                if resumed:
+                    self.journal.due_now()  # what waited for the pause goes out now
+            self.pulled_cursor = cursor
+
+    def _pages_checked(self, cursor: int) -> Iterator[dict[str, Any]]:
+        """The delta pages from ``cursor`` on, once the remote delete check has passed.
+
+        One page (the usual case) is fetched once. A longer backlog is read ahead
+        to count its deletes; pages are kept for applying while their content stays
+        under ``READ_AHEAD_BYTES``, beyond that they are fetched again.
+        """
+        kept: list[dict[str, Any]] = []
+        keep, kept_bytes = True, 0
+        final: dict[str, str] = {}
+        position = cursor
+        while not self.stop.is_set():
+            page = self.client.deltas(self.source_id, position)
+            for event in page["events"]:
+                path, kind = event.get("relativePath"), event["type"]
+                if kind in FILE_EVENTS and path:
+                    final[path] = kind
+            if keep:
+                kept_bytes += sum(
+                    len(str((e.get("payload") or {}).get("content") or "")) for e in page["events"]
+                )
+                keep = kept_bytes <= READ_AHEAD_BYTES
+                if keep:
+                    kept.append(page)
+                else:
+                    kept.clear()
+            position = int(page["nextCursor"])
+            if not page["hasMore"]:
+                break
+        if not self.opts.allow_deletes:
+            self._check_remote_deletes([p for p, kind in final.items() if kind == "file.delete"])
+        if keep:
+            yield from kept
+            return
+        position = cursor
+        while True:
+            page = self.client.deltas(self.source_id, position)
+            yield page
+            position = int(page["nextCursor"])
             if not page["hasMore"]:
                 return
 
+    def _check_remote_deletes(self, paths: list[str]) -> None:
+        """Stop before a pull removes more local files than the delete limits allow."""
+        if not paths:
+            return
+        rows = self.journal.files()
+        doomed = []
+        for path in paths:
+            row = rows.get(path)
+            if row is None or not row.base_hash or row.conflict_id:
+                continue
+            local = read_local(self.root, path, self.rules, row)
+            if not isinstance(local, str) and local.hash == row.base_hash:
+                doomed.append(path)  # unchanged here, so the pull would remove it
+        tracked = sum(1 for r in rows.values() if r.base_hash)
+        if self._too_many_deletes(len(doomed), tracked):
+            raise SafetyStop(
+                f"the server's changes would delete {len(doomed)} of {tracked} synced local "
+                f"file(s) (limit {self.opts.max_deletes} files or "
+                f"{self.opts.max_delete_ratio:.0%}); nothing pulled, no local file removed. "
+                "Check the source; if that is intended, run again with --allow-deletes."
+            )
+
+    def _too_many_deletes(self, n: int, tracked: int) -> bool:
+        ratio = n / tracked if tracked else 1.0
+        return n > self.opts.max_deletes or (n >= 10 and ratio > self.opts.max_delete_ratio)
+
     def _apply_remote(self, path: str, event: dict[str, Any], report: Report) -> None:
+        payload = event.get("payload") or {}
+        if event["type"] == "file.upsert" and payload.get("connectorId") == self.connector_id:
+            row = self.journal.file(path)
+            if row is not None and not row.conflict_id and row.base_hash == payload.get("hash"):
+                # Our own push coming back (most of a pull after a big push): nothing
+                # to write, so skip the path checks and the local read below.
+                self.journal.set_remote(path, row.base_hash)
+                return
         reason = self.rules.reason(path)
         if reason is not None:
             log.info("not synced (%s): remote %s left alone", reason, path)
@@ -400,14 +528,10 @@ class Engine:
         if isinstance(local, str) and local != "missing":
             log.info("not synced (%s): remote change to %s not written", local, path)
             return
-        payload = event.get("payload") or {}
         base = row.base_hash if row is not None and row.base_hash else None
         if event["type"] == "file.upsert":
             digest = str(payload.get("hash"))
             content = payload.get("content")
-            if payload.get("connectorId") == self.connector_id and digest == base:
-                self.journal.set_remote(path, digest)  # our own echo
-                return
             if isinstance(local, str):  # missing locally
                 if base is not None:
                     self._journal_local(path, None, base)  # deleted here, not yet pushed
@@ -530,9 +654,14 @@ class Engine:
             return EXIT_NOT_CONVERGED
         return EXIT_OK
 
-    def _fault(self, point: str) -> None:
-        if self.opts.fault == point:
-            os.kill(os.getpid(), signal.SIGKILL)
+
+FAULT_ENV = "LOCALSYNC_CONNECTOR_FAULT"
+
+
+def _fault(point: str) -> None:
+    """The crash-test hook of the module docstring: SIGKILL here when asked to."""
+    if os.environ.get(FAULT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _wire_item(op: Op) -> dict[str, Any]:

@@ -268,3 +268,7 @@ class Journal:
                     "WHERE op_id = ?",
                     (now + delay, error, op_id),
                 )
+
+    def due_now(self) -> None:
+        """Make every waiting operation due (the reason it waited has gone away)."""
+        self.db.execute("UPDATE ops SET next_try = 0 WHERE next_try > 0")

@@ -1,13 +1,13 @@
 """Filesystem watching with watchdog, collapsed into "something changed" wake-ups.
 
 The engine rescans with an (mtime, size) cache, so the watcher only has to say
-*that* something changed; bursts are debounced by the daemon before a rescan.
+*that* something changed (``notify``); bursts are debounced by the daemon before a rescan.
 When watching is unavailable (no inotify slots, network drives) the daemon
 falls back to periodic rescans.
 """
 
 import logging
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -19,9 +19,9 @@ log = logging.getLogger("connector")
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, root: Path, wake: threading.Event) -> None:
+    def __init__(self, root: Path, notify: Callable[[], None]) -> None:
         self.state_prefix = str(root / STATE_DIR)
-        self.wake = wake
+        self.notify = notify
         self.count = 0
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -31,12 +31,12 @@ class _Handler(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write"):
             return
         self.count += 1
-        self.wake.set()
+        self.notify()
 
 
 class Watcher:
-    def __init__(self, root: Path, wake: threading.Event) -> None:
-        self.handler = _Handler(root, wake)
+    def __init__(self, root: Path, notify: Callable[[], None]) -> None:
+        self.handler = _Handler(root, notify)
         self.root = root
         self.observer: Observer | None = None  # type: ignore[valid-type]
 

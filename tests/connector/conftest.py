@@ -1,9 +1,11 @@
 """Helpers for connector tests: run the real CLI against a real server and real folders."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +52,64 @@ class Syncer:
     def once(self, folder: Path, *extra: str) -> Result:
         return CliRunner().invoke(main, self.args(folder, *extra), catch_exceptions=False)
 
-    def subprocess(self, folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    def subprocess(
+        self, folder: Path, *extra: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``sync --once`` in its own process; ``env`` is added to this process's environment."""
         cmd = [sys.executable, "-m", "connector.cli", *self.args(folder, *extra)]
-        return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+        full_env = {**os.environ, **(env or {})}
+        return subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=120, env=full_env
+        )
+
+    def daemon(self, folder: Path, *extra: str) -> "Daemon":
+        """Continuous ``sync`` (no ``--once``) of ``folder`` in its own process."""
+        args = [a for a in self.args(folder, *extra) if a != "--once"]
+        return Daemon(folder, args)
+
+
+class Daemon:
+    """A continuous ``sync`` subprocess; its log goes to a file beside the folder.
+
+    Use as a context manager: on exit it is stopped with SIGINT if still running.
+    """
+
+    def __init__(self, folder: Path, args: list[str]) -> None:
+        self.log_path = folder.parent / f"{folder.name}-daemon.log"
+        with self.log_path.open("w") as log_file:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "connector.cli", *args],
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+                text=True,
+            )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> int:
+        """Send ``sig`` and wait for the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=60)
+
+    def __enter__(self) -> "Daemon":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.stop()
+
+
+def eventually(check: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    """Poll until ``check`` holds; the limit only bounds a hung test, it asserts no timing."""
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from connector.engine import FAULT_ENV
 from tests.conftest import LiveServer
 from tests.connector.conftest import Syncer, source_id, tree, write
 from tests.factories import Api
@@ -56,7 +57,7 @@ def test_sigkill_around_push_loses_and_doubles_nothing(
     for i in range(150):  # more than one batch
         write(a, f"many/{i:03}.md", f"file {i}\n")
 
-    killed = syncer.subprocess(a, "--fault", fault)
+    killed = syncer.subprocess(a, env={FAULT_ENV: fault})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
     restarted = syncer.subprocess(a)

@@ -2,10 +2,13 @@
 
 import os
 import shutil
+import unicodedata
 from pathlib import Path
 
+import pytest
+
 from tests.connector.conftest import Syncer, source_id, tree, write
-from tests.factories import Api
+from tests.factories import Api, delete, sha, upsert
 
 
 def live_paths(api: Api, folder: Path) -> set[str]:
@@ -168,3 +171,144 @@ def test_paused_source_keeps_journaling(syncer: Syncer, api: Api, tmp_path: Path
     assert syncer.once(a).exit_code == 0
     assert api.file(sid, "n.md")["content"] == "v2\n"
     assert len(api.history(sid, "n.md")) == 2
+
+
+def test_remote_mass_delete_stops_until_allowed(syncer: Syncer, api: Api, tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(60):
+        write(a, f"f/{i:02}.md", f"{i}\n")
+    assert syncer.once(a).exit_code == 0
+    sid = source_id(a)
+    api.push(sid, *(delete(f"f/{i:02}.md", sha(f"{i}\n")) for i in range(55)))
+    for _ in range(2):  # the cursor did not move: the stop holds on every run
+        result = syncer.once(a)
+        assert result.exit_code == 2, result.output
+        assert "would delete 55 of 60" in result.output
+        assert "--allow-deletes" in result.output
+        assert len(tree(a)) == 60
+    result = syncer.once(a, "--allow-deletes")
+    assert result.exit_code == 0, result.output
+    assert tree(a) == {f"f/{i:02}.md": f"{i}\n" for i in range(55, 60)}
+
+
+def test_remote_mass_delete_on_a_later_delta_page_stops_before_any_page(
+    syncer: Syncer, api: Api, tmp_path: Path
+) -> None:
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(60):
+        write(a, f"f/{i:02}.md", f"{i}\n")
+    assert syncer.once(a).exit_code == 0
+    sid = source_id(a)
+    for batch in range(5):  # a full page of creations first...
+        api.push(sid, *(upsert(f"new/{batch}-{i:02}.md", "n\n") for i in range(100)))
+    api.push(sid, *(delete(f"f/{i:02}.md", sha(f"{i}\n")) for i in range(55)))  # ...then deletes
+    result = syncer.once(a)
+    assert result.exit_code == 2, result.output
+    assert "would delete 55 of 60" in result.output
+    assert set(tree(a)) == {f"f/{i:02}.md" for i in range(60)}  # not even page one applied
+    assert syncer.once(a, "--allow-deletes").exit_code == 0
+    assert len(tree(a)) == 505
+
+
+def test_remote_delete_ratio_threshold(syncer: Syncer, api: Api, tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(40):
+        write(a, f"{i:02}.md", f"{i}\n")
+    assert syncer.once(a).exit_code == 0
+    sid = source_id(a)
+    api.push(sid, *(delete(f"{i:02}.md", sha(f"{i}\n")) for i in range(12)))  # 30% of 40
+    result = syncer.once(a)
+    assert result.exit_code == 2, result.output
+    assert "would delete 12 of 40" in result.output
+    assert len(tree(a)) == 40
+    # A few remote deletes are ordinary and go through.
+    b = tmp_path / "b"
+    b.mkdir()
+    for i in range(40):
+        write(b, f"{i:02}.md", f"{i}\n")
+    assert syncer.once(b, "--source-name", "Other").exit_code == 0
+    other = source_id(b)
+    api.push(other, *(delete(f"{i:02}.md", sha(f"{i}\n")) for i in range(3)))
+    result = syncer.once(b, "--source-name", "Other")
+    assert result.exit_code == 0, result.output
+    assert len(tree(b)) == 37
+
+
+def test_remote_deletes_of_locally_edited_files_do_not_count(
+    syncer: Syncer, api: Api, tmp_path: Path
+) -> None:
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(60):
+        write(a, f"{i:02}.md", f"{i}\n")
+    assert syncer.once(a).exit_code == 0
+    sid = source_id(a)
+    api.push(sid, *(delete(f"{i:02}.md", sha(f"{i}\n")) for i in range(55)))
+    for i in range(50):  # edited here: a pull keeps these and pushes them again
+        write(a, f"{i:02}.md", f"{i} edited locally\n")
+    result = syncer.once(a)
+    assert "would delete" not in result.output
+    assert len(tree(a)) == 55
+
+
+def test_case_and_unicode_form_clashes_are_reported_not_synced(
+    syncer: Syncer, api: Api, tmp_path: Path
+) -> None:
+    a = tmp_path / "a"
+    a.mkdir()
+    nfc, nfd = unicodedata.normalize("NFC", "café.md"), unicodedata.normalize("NFD", "café.md")
+    assert nfc != nfd
+    write(a, "ok.md", "fine\n")
+    write(a, "Note.md", "upper\n")
+    write(a, "note.md", "lower\n")
+    write(a, nfc, "composed\n")
+    write(a, nfd, "decomposed\n")
+    result = syncer.once(a)
+    assert result.exit_code == 0, result.output
+    assert "not synced (name clash (case or Unicode form) with note.md): Note.md" in result.output
+    assert "not synced (name clash (case or Unicode form) with Note.md): note.md" in result.output
+    assert result.output.count("name clash") >= 4
+    assert live_paths(api, a) == {"ok.md"}
+    # A remote name that clashes with a local file is not written either.
+    api.update(source_id(a), "OK.md", "remote twin\n")
+    result = syncer.once(a)
+    assert "name clash with local ok.md" in result.output
+    assert (a / "ok.md").read_text() == "fine\n"
+    assert not any(p.name == "OK.md" for p in a.iterdir())
+    # Untangled locally, the names sync.
+    (a / "Note.md").unlink()
+    (a / nfd).unlink()
+    assert syncer.once(a).exit_code == 0
+    assert {"note.md", nfc} <= live_paths(api, a)
+
+
+@pytest.mark.parametrize("mode", ["import_only", "local_to_cloud"])
+def test_one_way_modes_never_pull(syncer: Syncer, api: Api, tmp_path: Path, mode: str) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    write(a, "from-a.md", "a\n")
+    assert syncer.once(a, "--mode", mode).exit_code == 0
+    sid = source_id(a)
+    assert api.sources()[0]["mode"] == mode
+    # The server refuses Raven-side edits on a one-way source...
+    refused = api.post(
+        "sources/file/update",
+        {"sourceId": sid, "relativePath": "raven.md", "content": "x\n", "baseHash": None},
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "MODE_FORBIDS_EDIT"
+    # ...and what another folder pushes to it never comes down into this one.
+    write(b, "from-b.md", "b\n")
+    assert syncer.once(b).exit_code == 0
+    assert source_id(b) == sid
+    assert live_paths(api, a) == {"from-a.md", "from-b.md"}
+    write(a, "from-a.md", "a, edited\n")
+    result = syncer.once(a)
+    assert result.exit_code == 0, result.output
+    assert tree(a) == {"from-a.md": "a, edited\n"}
+    assert tree(b) == {"from-b.md": "b\n"}
+    assert api.file(sid, "from-a.md")["content"] == "a, edited\n"
