@@ -8,8 +8,10 @@ from textual.widget import Widget
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import three_region_conflict
 from tests.tui.helpers import until
+from tui.screens.files import FilesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
+from tui.widgets.file_tree import FileTree
 from tui.widgets.merge_region import INSERTED, REMOVED, MergePane, RegionBlock
 
 PATH = "notes/long.md"
@@ -103,3 +105,23 @@ async def test_clicking_a_region_selects_it(api: Api, make_app: Any) -> None:
         assert merge.current == 2
         await pilot.press("2")  # the keys act on the clicked region
         assert merge.state.decisions[2].choice == "RAVEN" and merge.current == 3
+
+
+async def test_a_live_reload_keeps_the_file_tree_cursor(api: Api, make_app: Any) -> None:
+    """A file pushed elsewhere rebuilds the tree; the cursor stays on the chosen file."""
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", "A\n"), upsert("b.md", "B\n"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "sources", None), "sources loaded")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
+        tree = app.screen.query_one(FileTree)
+        await until(pilot, lambda: len(tree.files) == 2, "files loaded")
+        await pilot.press("down")
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.path == "b.md"
+        api.push(sid, upsert("0-first.md", "new\n"))  # sorts above both
+        await until(pilot, lambda: len(tree.files) == 3, "live reload")
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.path == "b.md"

@@ -35,7 +35,12 @@ class FileTree(Tree[FileInfo | None]):
         self.cursor_line = line
 
     def show(self, files: list[FileInfo], needle: str = "") -> None:
-        """Rebuild from ``files``, keeping only paths containing ``needle``."""
+        """Rebuild from ``files``, keeping only paths containing ``needle``.
+
+        The cursor stays on the file it was on, so a live reload never moves it.
+        """
+        current = self.cursor_node.data if self.cursor_node is not None else None
+        kept_path = current.path if current is not None else None
         self.files, self.needle = files, needle
         self.clear()
         folders: dict[str, TreeNode[FileInfo | None]] = {"": self.root}
@@ -55,6 +60,12 @@ class FileTree(Tree[FileInfo | None]):
             parent.add_leaf(label, data=file)
         self.root.expand()
         self.cursor_line = 0
+        if kept_path is not None:
+            for line in range(self.last_line + 1):
+                node = self.get_node_at_line(line)
+                if node is not None and node.data is not None and node.data.path == kept_path:
+                    self.cursor_line = line
+                    break
 
     @on(Tree.NodeSelected)
     def _chosen(self, event: Tree.NodeSelected[FileInfo | None]) -> None:
