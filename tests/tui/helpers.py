@@ -20,3 +20,18 @@ def text_of(widget: Static) -> str:
     content = widget.content
     plain = getattr(content, "plain", None)
     return plain if isinstance(plain, str) else str(content)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let pending refreshes, layouts and animations finish before a snapshot.
+
+    On a loaded machine one frame is not always enough for a table to size its
+    columns after its rows arrive; a few idle frames are.
+    """
+    app = pilot.app
+    await until(pilot, lambda: not any(w.loading for w in app.screen.query("*")), "loads done")
+    await pilot.wait_for_scheduled_animations()
+    for _ in range(5):
+        await pilot.pause(0.05)
+    await until(pilot, lambda: not any(w.loading for w in app.screen.query("*")), "loads done")
+    await pilot.wait_for_scheduled_animations()

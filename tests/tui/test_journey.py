@@ -12,6 +12,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.diff_view import DiffView
+from tui.widgets.file_tree import FileTree
 from tui.widgets.version_list import VersionList
 
 EXPECTED = "# Plan\n\nalpha LOCAL\n\nmiddle text\n\nbeta RAVEN\n\nmore middle\n\ngamma MINE\n"
@@ -36,7 +37,9 @@ async def test_browse_read_history_diff_and_merge(api: Api, make_app: Any) -> No
         await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
         files = app.screen
         assert isinstance(files, FilesScreen)
-        await until(pilot, lambda: len(files.files) == 2, "files loaded")
+        tree = files.query_one(FileTree)
+        await until(pilot, lambda: len(files.files) == 2 and tree.has_focus, "files loaded")
+        await pilot.pause()
 
         # The tree reads: notes/, plan.md, readme.md.
         await pilot.press("down", "enter")

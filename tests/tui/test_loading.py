@@ -5,14 +5,16 @@ from typing import Any
 
 from gql import GraphQLRequest
 
-from tests.factories import Api
+from tests.factories import Api, upsert
 from tests.tui.conftest import three_region_conflict
 from tests.tui.helpers import until
 from tui.client import LocalSyncClient
 from tui.screens.base import LOADING_DELAY
+from tui.screens.files import FilesScreen
 from tui.screens.inbox import InboxScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
+from tui.widgets.file_tree import FileTree
 
 
 class SlowClient(LocalSyncClient):
@@ -66,3 +68,32 @@ async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_
             assert not result.loading
             await pilot.pause(0.02)
         assert merge.result_text.startswith("# Plan\n\nalpha LOCAL")
+
+
+async def test_keys_still_work_after_a_slow_load(
+    api: Api, client: LocalSyncClient, make_app: Any
+) -> None:
+    """The loading indicator takes focus from the tree; the tree gets it back."""
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", "A\n"), upsert("b.md", "B\n"))
+    slow = SlowClient(client.server, client.token, client.workspace)
+    app = make_app(slow)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "sources", None), "sources loaded")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
+        tree = app.screen.query_one(FileTree)
+        await until(pilot, lambda: tree.loading, "files loading")
+        await until(pilot, lambda: len(tree.files) == 2 and not tree.loading, "files loaded")
+        await pilot.pause()
+        assert tree.has_focus
+        await pilot.press("down")
+        await until(
+            pilot,
+            lambda: (
+                tree.cursor_node is not None
+                and tree.cursor_node.data is not None
+                and tree.cursor_node.data.path == "b.md"
+            ),
+            "cursor moved by key",
+        )

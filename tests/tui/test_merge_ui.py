@@ -117,11 +117,15 @@ async def test_a_live_reload_keeps_the_file_tree_cursor(api: Api, make_app: Any)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
         tree = app.screen.query_one(FileTree)
-        await until(pilot, lambda: len(tree.files) == 2, "files loaded")
+        await until(pilot, lambda: len(tree.files) == 2 and tree.has_focus, "files loaded")
+        await pilot.pause()
         await pilot.press("down")
-        assert tree.cursor_node is not None and tree.cursor_node.data is not None
-        assert tree.cursor_node.data.path == "b.md"
+        await until(pilot, lambda: _cursor_path(tree) == "b.md", "cursor on b.md")
         api.push(sid, upsert("0-first.md", "new\n"))  # sorts above both
         await until(pilot, lambda: len(tree.files) == 3, "live reload")
-        assert tree.cursor_node is not None and tree.cursor_node.data is not None
-        assert tree.cursor_node.data.path == "b.md"
+        assert _cursor_path(tree) == "b.md"
+
+
+def _cursor_path(tree: FileTree) -> str | None:
+    node = tree.cursor_node
+    return node.data.path if node is not None and node.data is not None else None

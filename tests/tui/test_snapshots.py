@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from tests.factories import Api, upsert
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import until
+from tests.tui.helpers import settle, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.connect import ConnectScreen
@@ -33,7 +33,7 @@ def test_connect_error(snap_compare: Any, api: Api) -> None:
 
     async def run_before(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "connect screen")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -43,9 +43,9 @@ def test_sources_with_help(snap_compare: Any, client: LocalSyncClient, api: Api)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -61,7 +61,7 @@ def test_sources(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
         screen = app.screen
         assert isinstance(screen, SourcesScreen)
         await until(pilot, lambda: screen.sources, "sources loaded")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -78,7 +78,7 @@ def test_merge_after_one_choice(snap_compare: Any, client: LocalSyncClient, api:
         await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
         await pilot.press("1")
         await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "preview")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -97,6 +97,6 @@ def test_merge_light_theme(snap_compare: Any, client: LocalSyncClient, api: Api)
         await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
         await pilot.press("2", "down")
         await until(pilot, lambda: "alpha RAVEN" in merge.result_text, "preview")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -37,6 +37,16 @@ def _status(source: SourceInfo, theme: Mapping[str, str]) -> Text:
     return Text("active", style=themed(_OK, theme))
 
 
+_COLUMNS = (
+    ("name", 28),
+    ("mode", 16),
+    ("status", 8),
+    ("connector", 26),
+    ("files", 7),
+    ("open conflicts", 14),
+)
+
+
 class SourcesScreen(BaseScreen[None]):
     help_title = "sources"
 
@@ -59,7 +69,9 @@ class SourcesScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#sources", DataTable)
-        table.add_columns("name", "mode", "status", "connector", "files", "open conflicts")
+        # Fixed widths: the table does not jump around as live counts change.
+        for label, width in _COLUMNS:
+            table.add_column(label, width=width)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.show(self.sources))
         self.reload()
 
