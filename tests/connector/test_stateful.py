@@ -1,6 +1,15 @@
-"""A bounded hypothesis state machine: random local edits in two folders always converge."""
+"""A bounded hypothesis state machine: two connectors and the server, random steps.
+
+Steps are edits and deletes in either folder (on the same paths, so they can
+clash), ticks (a ``--once`` sync of one side; each is a fresh process-like run,
+so also a restart), syncs while the server is unreachable, and restarts that
+lost the journal. After every step, every content either side wrote and synced
+is on the server: current, in some file's history, or a side of an open
+conflict. At the end, once the open conflicts are resolved, both folders agree.
+"""
 
 import itertools
+import socket
 from pathlib import Path
 
 from hypothesis import settings
@@ -8,18 +17,30 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from tests.connector.conftest import Syncer, tree, write
-from tests.factories import Api
+from tests.factories import Api, sha
 
 # Text files the server accepts: NUL is refused as not text (that refusal has its
 # own tests), and lone surrogates cannot be written as UTF-8 at all.
 TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 
 NAMES = ["a.md", "sub/b.md", "sub/deep/c.md", "é.md"]
+SIDES = st.integers(0, 1)
+EXIT_UNREACHABLE = 3
 _counter = itertools.count()
 
 
-def test_random_edits_converge(syncer: Syncer, api: Api, tmp_path: Path) -> None:
-    class TwoFolders(RuleBasedStateMachine):
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on: the server as seen during an outage."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    return f"http://127.0.0.1:{port}"
+
+
+def test_random_steps_lose_no_synced_content(syncer: Syncer, api: Api, tmp_path: Path) -> None:
+    offline = Syncer(closed_port_url(), syncer.token, syncer.workspace)
+
+    class TwoConnectors(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             run = next(_counter)
@@ -27,34 +48,91 @@ def test_random_edits_converge(syncer: Syncer, api: Api, tmp_path: Path) -> None
             for folder in self.folders:
                 folder.mkdir()
             self.name = f"Notes-{run}"
+            # Contents each side wrote, and those a successful sync of it saw on disk.
+            self.written: list[set[str]] = [set(), set()]
+            self.synced: list[set[str]] = [set(), set()]
 
-        def sync(self, folder: Path, *extra: str) -> int:
-            return syncer.once(folder, "--source-name", self.name, *extra).exit_code
+        def sync(self, side: int, *extra: str, via: Syncer = syncer) -> int:
+            folder = self.folders[side]
+            return via.once(folder, "--source-name", self.name, *extra).exit_code
 
-        @rule(side=st.integers(0, 1), name=st.sampled_from(NAMES), text=st.text(TEXT, max_size=20))
+        def source_id(self) -> str | None:
+            ids = [s["id"] for s in api.sources() if s["name"] == self.name]
+            assert len(ids) <= 1, ids
+            return ids[0] if ids else None
+
+        @rule(side=SIDES, name=st.sampled_from(NAMES), text=st.text(TEXT, max_size=20))
         def edit(self, side: int, name: str, text: str) -> None:
-            # Each folder edits only its own half of the names: no overlapping edits.
-            write(self.folders[side], f"{side}/{name}", text.replace("\r", "") + "\n")
+            content = text.replace("\r", "") + "\n"
+            write(self.folders[side], name, content)
+            self.written[side].add(content)
 
-        @rule(side=st.integers(0, 1), name=st.sampled_from(NAMES))
+        @rule(side=SIDES, name=st.sampled_from(NAMES))
         def delete(self, side: int, name: str) -> None:
-            (self.folders[side] / f"{side}/{name}").unlink(missing_ok=True)
+            (self.folders[side] / name).unlink(missing_ok=True)
 
-        @rule(side=st.integers(0, 1))
-        def sync_one(self, side: int) -> None:
-            assert self.sync(self.folders[side]) in (0, 2)
+        @rule(side=SIDES)
+        def tick(self, side: int) -> None:
+            """One ``sync --once``: a run after the last one ended, so also a restart."""
+            on_disk = set(tree(self.folders[side]).values()) & self.written[side]
+            code = self.sync(side)
+            assert code in (0, 1, 2), code
+            if code in (0, 1):
+                self.synced[side] |= on_disk
+
+        @rule(side=SIDES, lose_journal=st.booleans())
+        def tick_after_trouble(self, side: int, lose_journal: bool) -> None:
+            """A tick during a server outage, or after the journal was lost.
+
+            During the outage the changes stay journaled for a later tick. A lost
+            journal (disk trouble) makes the next tick start from no base.
+            """
+            if not lose_journal:
+                assert self.sync(side, via=offline) == EXIT_UNREACHABLE
+                return
+            for path in (self.folders[side] / ".localsync").glob("journal.db*"):
+                path.unlink()
+            self.tick(side)
 
         @invariant()
         def never_writes_outside_its_folder(self) -> None:
-            assert not (tmp_path / "0").exists() and not (tmp_path / "1").exists()
+            assert not (tmp_path / NAMES[0]).exists() and not (tmp_path / "sub").exists()
+
+        @invariant()
+        def synced_contents_are_kept(self) -> None:
+            if not (self.synced[0] or self.synced[1]):
+                return
+            source = self.source_id()
+            assert source is not None
+            kept: set[str | None] = {f["hash"] for f in api.files(source)}
+            for name in NAMES:
+                response = api.post(
+                    "sources/history", {"sourceId": source, "relativePath": name, "limit": 500}
+                )
+                if response.status_code == 404:  # the path never reached the server
+                    continue
+                assert response.status_code == 200, response.text
+                kept |= {v["hash"] for v in response.json()}
+            for conflict in api.conflicts(source):
+                kept |= {conflict["localHash"], conflict["remoteHash"]}
+            for side in (0, 1):
+                on_disk = set(tree(self.folders[side]).values())
+                lost = {c for c in self.synced[side] - on_disk if sha(c) not in kept}
+                assert not lost, f"side {side} synced these, the server has none: {lost}"
 
         def teardown(self) -> None:
             # Emptying a folder is a legitimate random step; confirm it like a user would.
-            codes = [self.sync(f, "--allow-deletes") for f in (*self.folders, *self.folders)]
-            assert codes[-2:] == [0, 0]
+            for side in (0, 1, 0, 1):
+                assert self.sync(side, "--allow-deletes") in (0, 1)
+            source = self.source_id()
+            if source is not None:
+                for conflict in api.conflicts(source):
+                    api.resolve(conflict["id"], "keep_local")
+            codes = [self.sync(side, "--allow-deletes") for side in (0, 1, 0, 1)]
+            assert codes[-2:] == [0, 0], codes
             assert tree(self.folders[0]) == tree(self.folders[1])
 
     run_state_machine_as_test(
-        TwoFolders,
-        settings=settings(max_examples=5, stateful_step_count=8, deadline=None, derandomize=True),
+        TwoConnectors,
+        settings=settings(max_examples=10, stateful_step_count=25, deadline=None),
     )
