@@ -1,6 +1,7 @@
 """The Textual application: screens, global keys, and the live event feed."""
 
 from collections.abc import Iterable
+from functools import partial
 from typing import ClassVar
 
 from textual import work
@@ -10,6 +11,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui.client import ClientError, LinkState, LocalSyncClient, SourceInfo
+from tui.clock import Clock, utc_now
 from tui.messages import LiveEvent
 from tui.screens.connect import ConnectScreen
 from tui.screens.help import HelpScreen
@@ -37,9 +39,12 @@ class LocalSyncApp(App[None]):
         *,
         live: bool = True,
         retry_delays: tuple[float, float] = (0.5, 30.0),
+        clock: Clock = utc_now,
     ) -> None:
         super().__init__()
         self.client = client
+        self.clock = clock
+        """What screens take "now" from (ages, relative times); tests pass a fixed one."""
         self.live = live
         self.retry_delays = retry_delays
         """First and longest wait before resubscribing after the live feed drops."""
@@ -142,3 +147,23 @@ class LocalSyncApp(App[None]):
         yield SystemCommand("Conflict inbox", "Open conflicts of every source", self.action_inbox)
         yield SystemCommand("Keys", "The keys of this screen", self.action_help)
         yield SystemCommand("Reload", "Fetch this screen's data again", self.action_reload)
+        yield from self._binding_commands(screen)
+
+    def _binding_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """One palette entry per described key of ``screen``, so every key can be searched.
+
+        The entry is titled by the binding's description, shows its key, and runs
+        the binding's action on the widget (or screen, or app) that owns it.
+        Descriptions already offered above (Reload, Quit…) are not repeated.
+        """
+        seen = {"Conflict inbox", "Keys", "Reload", "Quit", "Help", "Inbox"}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            yield SystemCommand(
+                binding.description,
+                f"key: {self.get_key_display(binding)}",
+                partial(self.run_action, binding.action, active.node),
+            )

@@ -73,10 +73,15 @@ async def test_panes_follow_the_current_region(api: Api, make_app: Any) -> None:
             y = block.virtual_region.y
             return top <= y and y + block.outer_size.height <= top + scroller.size.height
 
-        assert all(shows(p, 1) and not shows(p, 2) for p in panes)
+        await until(
+            pilot, lambda: all(shows(p, 1) and not shows(p, 2) for p in panes), "region 1 shown"
+        )
         await pilot.press("down")
-        await until(pilot, lambda: all(shows(p, 2) for p in panes), "region 2 scrolled in")
-        assert not any(shows(p, 1) for p in panes)
+        await until(
+            pilot,
+            lambda: all(shows(p, 2) and not shows(p, 1) for p in panes),
+            "region 2 scrolled in",
+        )
         await pilot.press("up")
         await until(pilot, lambda: all(shows(p, 1) for p in panes), "back to region 1")
 

@@ -30,7 +30,7 @@ class HistoryScreen(BaseScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.source.name} · history of {self.path}", classes="screen-title")
-        yield VersionList(id="versions")
+        yield VersionList(id="versions", clock=self.localsync.clock)
         with VerticalScroll(id="diff-box"):
             yield DiffView(id="diff")
         yield BottomBar()

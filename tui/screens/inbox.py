@@ -1,6 +1,5 @@
 """Every open conflict of the workspace, oldest first; it follows the live feed."""
 
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -10,17 +9,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from tui.client import ClientError, ConflictSummary
+from tui.clock import age
 from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
 from tui.widgets.bottom_bar import BottomBar
-
-
-def age(since: datetime, now: datetime | None = None) -> str:
-    seconds = int(((now or datetime.now(UTC)) - since).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{max(seconds, 0)}s"
 
 
 class InboxScreen(BaseScreen[None]):
@@ -69,9 +61,10 @@ class InboxScreen(BaseScreen[None]):
         self.conflicts = conflicts
         table = self.query_one("#conflicts", DataTable)
         table.clear()
+        now = self.localsync.clock()
         for c in conflicts:
             reason = c.reason.replace("_", " ")
-            table.add_row(c.source_name, Text(c.path, style="bold"), age(c.created_at), reason)
+            table.add_row(c.source_name, Text(c.path, style="bold"), age(c.created_at, now), reason)
         empty = "" if conflicts else "No open conflicts."
         self.query_one("#inbox-empty", Static).update(empty)
 

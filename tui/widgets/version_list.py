@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.client import VersionInfo
+from tui.clock import Clock, age, utc_now
 from tui.widgets.theme import themed
 
 
@@ -26,13 +27,15 @@ class VersionList(DataTable[str | Text]):
         older: VersionInfo
         newer: VersionInfo
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, clock: Clock = utc_now) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.clock = clock
+        """Times show as ages ("5m") relative to this clock."""
         self.versions: list[VersionInfo] = []
         self.marked: list[int] = []
 
     def on_mount(self) -> None:
-        self.add_columns("", "#", "time (UTC)", "origin", "size", "hash")
+        self.add_columns("", "#", "age", "origin", "size", "hash")
         self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw())
 
     def show(self, versions: list[VersionInfo]) -> None:
@@ -44,13 +47,14 @@ class VersionList(DataTable[str | Text]):
         row = self.cursor_row
         self.clear()
         marked = themed("bold $text-warning", self.app.theme_variables)
+        now = self.clock()
         for i, v in enumerate(self.versions):
             mark = Text("◆", style=marked) if i in self.marked else Text(" ")
             origin = v.origin.lower() + (" (conflict side)" if v.conflict_id else "")
             self.add_row(
                 mark,
                 str(v.seq),
-                v.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+                age(v.recorded_at, now),
                 origin,
                 "deleted" if v.deleted else _size(v.size),
                 (v.hash or "-")[:10],
