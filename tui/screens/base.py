@@ -21,6 +21,12 @@ LOADING_DELAY = 0.3
 
 
 class BaseScreen(Screen[T]):
+    def reload(self) -> None:
+        """Fetch this screen's data again; screens that load from the server override it."""
+
+    def action_reload(self) -> None:
+        self.reload()
+
     @property
     def localsync(self) -> "LocalSyncApp":
         return cast("LocalSyncApp", self.app)

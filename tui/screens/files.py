@@ -60,9 +60,6 @@ class FilesScreen(BaseScreen[None]):
     def reload(self) -> None:
         self._load()
 
-    def action_reload(self) -> None:
-        self.reload()
-
     def action_back(self) -> None:
         self.dismiss(None)
 

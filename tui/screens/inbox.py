@@ -41,9 +41,6 @@ class InboxScreen(BaseScreen[None]):
     def reload(self) -> None:
         self._load()
 
-    def action_reload(self) -> None:
-        self.reload()
-
     def action_back(self) -> None:
         self.dismiss(None)
 

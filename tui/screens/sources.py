@@ -78,9 +78,6 @@ class SourcesScreen(BaseScreen[None]):
     def reload(self) -> None:
         self._load()
 
-    def action_reload(self) -> None:
-        self.reload()
-
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
         try:
