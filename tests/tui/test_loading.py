@@ -4,12 +4,15 @@ import asyncio
 from typing import Any
 
 from gql import GraphQLRequest
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.widgets import Static
 
 from tests.factories import Api, upsert
 from tests.tui.conftest import three_region_conflict
 from tests.tui.helpers import until
 from tui.client import LocalSyncClient
-from tui.screens.base import LOADING_DELAY
+from tui.screens.base import LOADING_DELAY, BaseScreen
 from tui.screens.files import FilesScreen
 from tui.screens.inbox import InboxScreen
 from tui.screens.merge import MergeScreen
@@ -90,3 +93,38 @@ async def test_keys_still_work_after_a_slow_load(
             ),
             "cursor moved by key",
         )
+
+
+class _Hold(Message):
+    """Run a load inside the screen's own message handler."""
+
+
+class _HoldScreen(BaseScreen[None]):
+    """A load that keeps the screen's message queue busy until after the indicator is due.
+
+    The indicator's timer then queues its call behind the load, so that call
+    only runs once the load has ended: exactly the moment a slow network hits
+    when a response arrives as the delay runs out.
+    """
+
+    done = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("content", id="target")
+
+    async def on__hold(self, _: _Hold) -> None:
+        with self.busy("#target"):
+            await asyncio.sleep(LOADING_DELAY * 2)
+        self.done = True
+
+
+async def test_an_indicator_due_as_the_load_ends_does_not_stay() -> None:
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        screen = _HoldScreen()
+        await app.push_screen(screen)
+        screen.post_message(_Hold())
+        await until(pilot, lambda: screen.done, "load finished")
+        for _ in range(5):
+            await pilot.pause(0.02)
+        assert not screen.query_one("#target").loading

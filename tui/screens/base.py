@@ -50,8 +50,14 @@ class BaseScreen(Screen[T]):
         ends, whether it finished, failed or was cancelled by a newer load.
         """
         widgets = [self.query_one(selector, Widget) for selector in selectors]
+        finished = False
 
         def show() -> None:
+            # A timer that fires just before the block ends queues this call
+            # behind it; without the check the indicator would then stay up,
+            # and a loading widget takes no keys.
+            if finished:
+                return
             for widget in widgets:
                 if widget.is_attached:
                     widget.loading = True
@@ -60,6 +66,7 @@ class BaseScreen(Screen[T]):
         try:
             yield
         finally:
+            finished = True
             timer.stop()
             for widget in widgets:
                 if widget.is_attached:
