@@ -187,16 +187,27 @@ class WordSegment:
 
 
 Version = Literal["BASE", "LOCAL", "REMOTE"]
+PairSide = Literal["old", "new"]
+"""Which version of a compared pair: the ``old`` one or the ``new`` one."""
 
 
 @dataclass(frozen=True)
 class WordChange:
-    """Line ``offset`` of the region's ``old`` version against the same line of ``new``."""
+    """Line ``old_offset`` of the region's ``old`` version against line ``new_offset`` of ``new``.
+
+    The server pairs lines by a line diff, so the two offsets differ once a side
+    has inserted or deleted lines before them.
+    """
 
     old: Version
     new: Version
-    offset: int
+    old_offset: int
+    new_offset: int
     segments: tuple[WordSegment, ...]
+
+    def offset(self, rendered: PairSide) -> int:
+        """This pair's line number within the region on the ``rendered`` version."""
+        return self.old_offset if rendered == "old" else self.new_offset
 
 
 @dataclass(frozen=True)
@@ -207,9 +218,19 @@ class Region:
     remote: str
     word_changes: tuple[WordChange, ...] = ()
 
-    def words(self, old: Version, new: Version) -> dict[int, tuple[WordSegment, ...]]:
-        """The segments of one version pair, by line offset within the region."""
-        return {c.offset: c.segments for c in self.word_changes if (c.old, c.new) == (old, new)}
+    def words(
+        self, old: Version, new: Version, rendered: PairSide
+    ) -> dict[int, tuple[WordSegment, ...]]:
+        """The segments of one version pair, by line offset on the ``rendered`` version.
+
+        Keyed by the side being drawn, since the partner line may sit elsewhere
+        on the other version; a line missing from the dict has no partner.
+        """
+        return {
+            c.offset(rendered): c.segments
+            for c in self.word_changes
+            if (c.old, c.new) == (old, new)
+        }
 
 
 @dataclass(frozen=True)
@@ -348,7 +369,9 @@ _INBOX = gql(
   sources { id name conflicts { nodes { id sourceId path reason createdAt } } }
 }"""
 )
-_REGION = "index base local remote wordChanges { old new offset segments { kind text } }"
+_REGION = (
+    "index base local remote wordChanges { old new oldOffset newOffset segments { kind text } }"
+)
 _CONFLICT = gql(
     """query Conflict($id: ID!) {
   conflict(id: $id) {
@@ -676,7 +699,8 @@ def _region(node: Mapping[str, Any]) -> Region:
         WordChange(
             old=c["old"],
             new=c["new"],
-            offset=c["offset"],
+            old_offset=c["oldOffset"],
+            new_offset=c["newOffset"],
             segments=tuple(WordSegment(s["kind"], s["text"]) for s in c["segments"]),
         )
         for c in node.get("wordChanges") or ()

@@ -12,6 +12,7 @@ from backend.merge.diff import (
     apply_hunks,
     diff_lines,
     hunks,
+    pair_lines,
     unified_diff,
     word_diff,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "hunks",
     "merge3way",
     "merge_without_base",
+    "pair_lines",
     "render_partial",
     "unified_diff",
     "word_diff",

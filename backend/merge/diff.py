@@ -1,4 +1,4 @@
-"""Two-way diffs for people: line edit scripts, git-style hunks, word changes.
+"""Two-way diffs for people: line edit scripts, git-style hunks, line pairs, word changes.
 
 Lines are matched with git's own Myers variant (see :mod:`backend.merge.script`)
 so what the terminal app shows agrees with ``git diff --no-indent-heuristic``.
@@ -187,6 +187,27 @@ def unified_diff(
         parts.append(hunk.header() + "\n")
         parts.extend(_diff_line_text(_PREFIX[line.kind], line.raw) for line in hunk.lines)
     return "".join(parts)
+
+
+def pair_lines(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """Which line of ``old`` to compare with which line of ``new``, as 0-based pairs.
+
+    An inserted or deleted line must not shift the pairs after it, as pairing
+    by position would: every later pair would compare unrelated lines. So the
+    pairs follow the line edit script. Unchanged lines pair one to one; inside
+    a change, the i-th deleted line pairs with the i-th inserted one (most
+    likely its edit), and the extra lines of the longer side are insertions or
+    deletions without a partner. Pairs come in order on both sides.
+    """
+    pairs: list[tuple[int, int]] = []
+    i = j = 0
+    for change in edit_script(old, new):
+        pairs.extend(zip(range(i, change.a_start), range(j, change.b_start), strict=True))
+        shorter = min(change.a_count, change.b_count)
+        pairs.extend((change.a_start + k, change.b_start + k) for k in range(shorter))
+        i, j = change.a_end, change.b_end
+    pairs.extend(zip(range(i, len(old)), range(j, len(new)), strict=True))
+    return pairs
 
 
 def word_diff(old_line: str, new_line: str) -> list[tuple[LineKind, str]]:

@@ -1,4 +1,4 @@
-"""Two-way diff: edit scripts, hunks, applying hunks, unified text, word diffs."""
+"""Two-way diff: edit scripts, hunks, applying hunks, unified text, line pairs, word diffs."""
 
 import pytest
 
@@ -9,6 +9,7 @@ from backend.merge import (
     apply_hunks,
     diff_lines,
     hunks,
+    pair_lines,
     unified_diff,
     word_diff,
 )
@@ -169,3 +170,28 @@ def test_word_diff_treats_punctuation_as_its_own_token() -> None:
         ("delete", "."),
         ("insert", "!"),
     ]
+
+
+def test_pair_lines_skips_a_line_inserted_at_the_top() -> None:
+    old = ["the quick fox", "jumps over", "the dog"]
+    new = ["A title", "the quick fox", "jumps over", "the dog"]
+    assert pair_lines(old, new) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_pair_lines_skips_a_line_deleted_in_the_middle() -> None:
+    assert pair_lines(["a", "b", "c", "d"], ["a", "c", "d"]) == [(0, 0), (2, 1), (3, 2)]
+
+
+def test_pair_lines_pairs_a_replaced_block_up_to_its_shorter_side() -> None:
+    old = ["keep", "one", "two", "end"]
+    new = ["keep", "ONE", "TWO", "three", "end"]
+    # "three" is the extra line of the longer side: it has no partner.
+    assert pair_lines(old, new) == [(0, 0), (1, 1), (2, 2), (3, 4)]
+    assert pair_lines(new, old) == [(0, 0), (1, 1), (2, 2), (4, 3)]
+
+
+def test_pair_lines_of_identical_and_empty_inputs() -> None:
+    assert pair_lines(["a", "", "a"], ["a", "", "a"]) == [(0, 0), (1, 1), (2, 2)]
+    assert pair_lines([], []) == []
+    assert pair_lines([], ["new"]) == []
+    assert pair_lines(["old"], []) == []

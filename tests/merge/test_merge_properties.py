@@ -1,9 +1,19 @@
 """Properties that must hold for any text, found with hypothesis."""
 
+from itertools import pairwise
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.merge import apply_decisions, apply_hunks, diff_lines, hunks, merge3way, word_diff
+from backend.merge import (
+    apply_decisions,
+    apply_hunks,
+    diff_lines,
+    hunks,
+    merge3way,
+    pair_lines,
+    word_diff,
+)
 from backend.merge.text import split_lines
 
 # A small alphabet of lines makes repeated lines (blank lines, list markers)
@@ -67,6 +77,28 @@ def test_chunks_rebuild_every_side(base: str, local: str, remote: str) -> None:
         assert "<<<<<<<" not in resolved
     if local == remote:
         assert result.text == local
+
+
+@_EXAMPLES
+@given(texts(), texts())
+def test_pair_lines_follow_the_line_diff(old: str, new: str) -> None:
+    a, b = split_lines(old), split_lines(new)
+    pairs = pair_lines(a, b)
+    assert all(0 <= i < len(a) and 0 <= j < len(b) for i, j in pairs)
+    for (i1, j1), (i2, j2) in pairwise(pairs):
+        assert i1 < i2 and j1 < j2
+    for line in diff_lines(old, new):
+        if line.kind == "equal":  # unchanged lines pair with their own copy
+            assert line.old_no is not None and line.new_no is not None
+            assert (line.old_no - 1, line.new_no - 1) in pairs
+            assert a[line.old_no - 1] == b[line.new_no - 1]
+
+
+@_EXAMPLES
+@given(texts())
+def test_pair_lines_of_one_text_pairs_every_line_with_itself(text: str) -> None:
+    lines = split_lines(text)
+    assert pair_lines(lines, lines) == [(i, i) for i in range(len(lines))]
 
 
 _WORDS = st.text(alphabet="abcdefghij ,.\n", max_size=40)

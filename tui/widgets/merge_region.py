@@ -7,10 +7,12 @@ CSS (``-current``), decided ones dimmed (``-decided``).
 
 Inside a region, the words a side changed are highlighted from the server's
 ``wordChanges``: against the base when the region has base lines, otherwise
-against the other side. Text this side has that the compared version lacks is
-highlighted as inserted; the compared version's text missing here is shown
-struck through, in place. Every style is a theme variable, so the highlights
-follow the dark and light themes.
+against the other side. The server pairs lines by a line diff, so each line is
+looked up by its own line number on this side; a line without a partner (one
+this side inserted) is highlighted whole. Text this side has that the compared
+version lacks is highlighted as inserted; the compared version's text missing
+here is shown struck through, in place. Every style is a theme variable, so the
+highlights follow the dark and light themes.
 """
 
 from dataclasses import dataclass
@@ -48,11 +50,16 @@ def region_text(region: Region, side: Side) -> str:
 
 
 def _comparison(region: Region, side: Side) -> tuple[dict[int, tuple[WordSegment, ...]], str]:
-    """The word changes shown on ``side``, and which segment kind is this side's own text."""
-    version = _VERSION[side]
+    """The word changes shown on ``side``, by its line numbers, and which kind is its own text.
+
+    Against the base, ``side`` is the ``new`` version; between the sides, local
+    is the ``old`` version and remote the ``new`` one.
+    """
     if region.base:
-        return region.words("BASE", version), "insert"
-    return region.words("LOCAL", "REMOTE"), ("delete" if side == "local" else "insert")
+        return region.words("BASE", _VERSION[side], "new"), "insert"
+    if side == "local":
+        return region.words("LOCAL", "REMOTE", "old"), "delete"
+    return region.words("LOCAL", "REMOTE", "new"), "insert"
 
 
 def render_region(region: Region, side: Side) -> Content:

@@ -10,7 +10,7 @@ from backend.graphql import loaders
 from backend.graphql.context import Context
 from backend.graphql.types.common import ConflictStatus
 from backend.graphql.types.file import DiffHunk
-from backend.merge import Chunk, Decision, Edited, word_diff
+from backend.merge import Chunk, Decision, Edited, pair_lines, word_diff
 from backend.models import Conflict as ConflictRow
 from backend.services import preview as preview_service
 
@@ -66,16 +66,24 @@ class WordSegment:
 @strawberry.type(
     description=(
         "What changed inside one line of a region, word by word, between two versions.\n\n"
-        "Lines are paired by position: line `offset` of `old` against line `offset` of "
-        "`new`; lines past the end of the shorter version have no entry. The segments "
-        "cover both lines without their line endings: equal + delete spell the `old` "
-        "line, equal + insert the `new` one."
+        "Lines are paired by a line diff of the two versions, not by position, so a line "
+        "inserted on one side does not shift the pairs after it: line `oldOffset` of `old` "
+        "against line `newOffset` of `new`. Unchanged lines are paired with their copy and "
+        "have a single `equal` segment; inside a changed block the n-th removed line is "
+        "paired with the n-th added one, and lines beyond the shorter side of the block "
+        "have no entry. The segments cover both lines without their line endings: "
+        "equal + delete spell the `old` line, equal + insert the `new` one."
     )
 )
 class WordChangeLine:
     old: RegionSide
     new: RegionSide
-    offset: int = strawberry.field(description="0-based line number within the region")
+    old_offset: int = strawberry.field(description="0-based line number within the region in `old`")
+    new_offset: int = strawberry.field(description="0-based line number within the region in `new`")
+    offset: int = strawberry.field(
+        description="Same as oldOffset",
+        deprecation_reason="Use oldOffset and newOffset; lines are no longer paired by position",
+    )
     segments: list[WordSegment]
 
 
@@ -88,22 +96,41 @@ _WORD_PAIRS = (
 )
 
 
+def _segments(old_line: str, new_line: str) -> list[WordSegment]:
+    """One ``equal`` segment for an unchanged line, even an empty one.
+
+    ``word_diff`` gives no segment at all for two empty lines; spelling out the
+    equal run keeps every unchanged pair recognisable as such.
+    """
+    if old_line == new_line:
+        return [WordSegment(kind="equal", text=old_line)]
+    return [WordSegment(kind=k, text=t) for k, t in word_diff(old_line, new_line)]
+
+
+def _compare(old: RegionSide, new: RegionSide, a: list[str], b: list[str]) -> list[WordChangeLine]:
+    """The word changes of every line pair ``pair_lines`` finds between two versions."""
+    return [
+        WordChangeLine(
+            old=old,
+            new=new,
+            old_offset=i,
+            new_offset=j,
+            offset=i,
+            segments=_segments(a[i], b[j]),
+        )
+        for i, j in pair_lines(a, b)
+    ]
+
+
 def word_changes(base: str, local: str, remote: str) -> list[WordChangeLine]:
-    """Every positional line pair of the region's versions, through ``word_diff``."""
+    """Every line pair of the region's versions, matched by a line diff, word by word."""
     lines = {
         RegionSide.BASE: base.splitlines(),
         RegionSide.LOCAL: local.splitlines(),
         RegionSide.REMOTE: remote.splitlines(),
     }
     return [
-        WordChangeLine(
-            old=old,
-            new=new,
-            offset=offset,
-            segments=[WordSegment(kind=k, text=t) for k, t in word_diff(a, b)],
-        )
-        for old, new in _WORD_PAIRS
-        for offset, (a, b) in enumerate(zip(lines[old], lines[new], strict=False))
+        change for old, new in _WORD_PAIRS for change in _compare(old, new, lines[old], lines[new])
     ]
 
 
@@ -133,7 +160,7 @@ class ConflictRegion:
         description=(
             "Word-level changes inside the region's lines: base against local and base "
             "against remote (when the region has base lines), then local against remote. "
-            "Lines are paired by position; see WordChangeLine."
+            "Lines are paired by a line diff, not by position; see WordChangeLine."
         )
     )
     def word_changes(self) -> list[WordChangeLine]:
