@@ -391,10 +391,12 @@ _APPLY = gql(
 )
 _RESOLVE = gql(
     """mutation Resolve(
-  $id: String!, $resolution: Resolution, $decisions: [RegionDecisionInput!], $revision: Int
+  $id: String!, $resolution: Resolution, $content: String, $decisions: [RegionDecisionInput!],
+  $revision: Int
 ) {
   resolveConflict(
-    conflictId: $id, resolution: $resolution, decisions: $decisions, revision: $revision
+    conflictId: $id, resolution: $resolution, content: $content, decisions: $decisions,
+    revision: $revision
   ) {
     hash
     conflict { status resolution }
@@ -590,15 +592,20 @@ class LocalSyncClient:
         revision: int,
         decisions: Sequence[Decision] | None = None,
         whole_file: WholeFile | None = None,
+        content: str | None = None,
     ) -> ResolveOutcome:
-        """Resolve by region decisions or a whole-file choice, refusing a stale view."""
-        if (decisions is None) == (whole_file is None):
-            raise ValueError("give exactly one of decisions or whole_file")
+        """Resolve by region decisions, a whole-file choice or a text of the user's own.
+
+        ``revision`` is the one the user looked at: the server refuses a stale view.
+        """
+        if [decisions, whole_file, content].count(None) != 2:
+            raise ValueError("give exactly one of decisions, whole_file or content")
         data = await self._execute(
             _RESOLVE,
             id=conflict_id,
             revision=revision,
-            resolution=whole_file,
+            resolution="MANUAL_MERGE" if content is not None else whole_file,
+            content=content,
             decisions=None if decisions is None else [d.to_input() for d in decisions],
         )
         node = data["resolveConflict"]

@@ -7,6 +7,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static, TextArea
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import BASE, LOCAL, PATH, RAVEN, three_region_conflict
 from tests.tui.helpers import text_of, until
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.files import FilesScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.merge import MergeScreen
@@ -76,8 +77,10 @@ async def test_browse_read_history_diff_and_merge(api: Api, make_app: Any) -> No
         await pilot.press("1")  # region 1: local, then the cursor moves on
         await pilot.press("2")  # region 2: raven
         assert merge.current == 3 and merge.unresolved == 1
-        await pilot.press("ctrl+s")  # refused: one region left
-        assert app.screen is merge
+        await pilot.press("ctrl+s")  # one region left: asks before keeping markers
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked")
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is merge, "still merging")
         await pilot.press("e")
         await until(pilot, lambda: app.screen is not merge, "region editor")
         editor = app.screen.query_one("#edit-text", TextArea)

@@ -4,10 +4,14 @@ from typing import Any
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
+from textual.widgets import Static, TextArea
 
 from tests.factories import Api, sha, upsert
+from tests.tui.conftest import PATH as PATH3
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import until
+from tests.tui.helpers import text_of, until
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.edit_region import EditRegionScreen
 from tui.screens.files import FilesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
@@ -19,6 +23,14 @@ FILLER = "".join(f"filler line {n}\n" for n in range(60))
 BASE = f"top one\n{FILLER}bottom one\n"
 LOCAL = f"top LOCAL\n{FILLER}bottom LOCAL\n"
 RAVEN = f"top RAVEN\n{FILLER}bottom RAVEN\n"
+WITH_MARKERS = (
+    "# Plan\n\nalpha LOCAL\n\nmiddle text\n\n"
+    "<<<<<<< local\nbeta LOCAL\n||||||| base\nbeta two\n=======\nbeta RAVEN\n>>>>>>> raven\n"
+    "\nmore middle\n\n"
+    "<<<<<<< local\ngamma LOCAL\n||||||| base\ngamma three\n=======\ngamma RAVEN\n"
+    ">>>>>>> raven\n"
+)
+"""The three-region conflict with region 1 taken from local and 2, 3 left open."""
 
 
 async def _open(pilot: Any, app: Any, conflict_id: str) -> MergeScreen:
@@ -134,3 +146,69 @@ async def test_a_live_reload_keeps_the_file_tree_cursor(api: Api, make_app: Any)
 def _cursor_path(tree: FileTree) -> str | None:
     node = tree.cursor_node
     return node.data.path if node is not None and node.data is not None else None
+
+
+async def test_saving_with_unresolved_regions_asks_then_keeps_markers(
+    api: Api, make_app: Any
+) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        merge = await _open(pilot, app, conflict["id"])
+        await pilot.press("1")  # region 1: local; regions 2 and 3 stay open
+        await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "preview")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked")
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is merge, "back to merging")
+        assert [c["id"] for c in api.conflicts(sid)] == [conflict["id"]]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
+        await pilot.press("y")
+        await until(pilot, lambda: app.screen is not merge, "saved")
+    assert api.file(sid, PATH3)["content"] == WITH_MARKERS
+    [resolved] = api.conflicts(sid, status=None)
+    assert (resolved["status"], resolved["resolution"]) == ("resolved", "manual_merge")
+
+
+async def test_the_safe_answer_is_the_default(api: Api, make_app: Any) -> None:
+    """A stray enter on the question keeps merging; nothing is saved."""
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        merge = await _open(pilot, app, conflict["id"])
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is merge, "back to merging")
+        assert merge.unresolved == 3
+    assert [c["id"] for c in api.conflicts(sid)] == [conflict["id"]]
+
+
+async def test_the_editor_starts_from_the_choice_and_shows_both_sides(
+    api: Api, make_app: Any
+) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        merge = await _open(pilot, app, conflict["id"])
+        await pilot.press("b", "up")  # region 1: both, local first; back to it
+        await until(pilot, lambda: merge.current == 1, "back on region 1")
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditRegionScreen), "editor open")
+        editor = app.screen
+        area = editor.query_one("#edit-text", TextArea)
+        assert area.text == "alpha LOCAL\nalpha RAVEN\n"
+        shown = [text_of(s) for s in editor.query(".edit-side Static").results(Static)]
+        assert shown == ["local", "alpha oneLOCAL", "raven", "alpha oneRAVEN"]
+        area.text = "alpha BOTH\n"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is merge, "editor closed")
+        await until(pilot, lambda: "alpha BOTH\n" in merge.result_text, "edited result")
+        assert merge.state.decisions[1].choice == "EDITED"
+        await pilot.press("e")  # reopening shows the edited text
+        await until(pilot, lambda: isinstance(app.screen, EditRegionScreen), "editor again")
+        assert app.screen.query_one("#edit-text", TextArea).text == "alpha BOTH\n"

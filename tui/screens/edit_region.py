@@ -1,12 +1,23 @@
-"""Edit one merge region by hand; dismissed with the text, or ``None`` if cancelled."""
+"""Edit one merge region by hand; dismissed with the text, or ``None`` if cancelled.
+
+The modal covers the merge panes, so it shows the region's local and raven
+lines (with their changed words highlighted) above the editor: the person
+writing the result can see both sides they are combining.
+"""
 
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
+
+from tui.client import Region
+from tui.widgets.merge_region import LABEL_STYLE, Side, render_region
+
+_SIDES: tuple[tuple[Side, str], ...] = (("local", "local"), ("remote", "raven"))
 
 
 class EditRegionScreen(ModalScreen[str | None]):
@@ -15,14 +26,19 @@ class EditRegionScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, index: int, text: str) -> None:
+    def __init__(self, region: Region, text: str) -> None:
         super().__init__()
-        self.index = index
+        self.conflict_region = region
         self.text = text
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-box"):
-            yield Static(f"Region {self.index}: edit, then ctrl+s (escape cancels)")
+            yield Static(f"Region {self.conflict_region.index}: edit, then ctrl+s (escape cancels)")
+            with Horizontal(id="edit-sides"):
+                for side, label in _SIDES:
+                    with VerticalScroll(classes="edit-side"):
+                        yield Static(Content.styled(label, LABEL_STYLE[side]))
+                        yield Static(render_region(self.conflict_region, side))
             yield TextArea(self.text, id="edit-text", soft_wrap=True)
         yield Footer()
 

@@ -22,12 +22,14 @@ from tui.client import (
     ClientError,
     ConflictDetail,
     Decision,
+    Region,
     StaleRevision,
     WholeFile,
 )
 from tui.screens.base import BaseScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.widgets.bottom_bar import BottomBar
-from tui.widgets.merge_region import MergePane, region_text
+from tui.widgets.merge_region import MergePane
 
 _LABELS: dict[Choice, str] = {
     "LOCAL": "local",
@@ -55,6 +57,30 @@ def render_result(text: str) -> Content:
         marker = line.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||"))
         parts.append((line, "bold $text-error" if marker else ""))
     return Content.assemble(*parts)
+
+
+def starting_text(region: Region, decision: Decision | None) -> str:
+    """What the editor opens with: the region as last chosen, or its local lines.
+
+    Starting from the choice lets a person take both sides and then trim, as in
+    meld. The server still computes the result from the edited text.
+    """
+    if decision is None:
+        return region.local
+    if decision.choice == "EDITED":
+        return decision.text or ""
+    parts: dict[Choice, tuple[str, ...]] = {
+        "LOCAL": (region.local,),
+        "RAVEN": (region.remote,),
+        "BASE": (region.base,),
+        "BOTH_LOCAL_FIRST": (region.local, region.remote),
+        "BOTH_RAVEN_FIRST": (region.remote, region.local),
+    }
+    return "".join(_with_eol(p) for p in parts[decision.choice] if p)
+
+
+def _with_eol(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
 
 
 class MergeScreen(BaseScreen[bool]):
@@ -249,18 +275,15 @@ class MergeScreen(BaseScreen[bool]):
         if conflict is None or not self.region_count:
             return
         index = self.current
-        decision = self.state.decisions.get(index)
-        if decision is not None and decision.choice == "EDITED" and decision.text is not None:
-            start = decision.text
-        else:
-            start = region_text(conflict.regions[index - 1], "local")
+        region = conflict.regions[index - 1]
 
         def edited(text: str | None) -> None:
             if text is not None:
                 decisions = {**self.state.decisions, index: Decision(index, "EDITED", text)}
                 self._change(_State(decisions, None))
 
-        self.app.push_screen(EditRegionScreen(index, start), edited)
+        start = starting_text(region, self.state.decisions.get(index))
+        self.app.push_screen(EditRegionScreen(region, start), edited)
 
     def action_back(self) -> None:
         self.dismiss(False)
@@ -268,29 +291,46 @@ class MergeScreen(BaseScreen[bool]):
     def action_save(self) -> None:
         if self.conflict is None:
             return
-        if self.unresolved:
-            self.notify(
-                f"{self.unresolved} region(s) still unresolved.",
-                title="Not saved",
-                severity="warning",
-            )
+        if not self.unresolved:
+            self._save(with_markers=False)
             return
-        self._save()
+        question = (
+            f"{self.unresolved} of {self.region_count} regions are unresolved. Save the file "
+            "with git conflict markers around them? The conflict is then resolved and the "
+            "markers become part of the file everywhere it syncs."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save(with_markers=True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Save with conflict markers?", question, "Save with markers", "Keep merging"
+            ),
+            answered,
+        )
 
     @work(exclusive=True, group="save")
-    async def _save(self) -> None:
+    async def _save(self, with_markers: bool) -> None:
         conflict = self.conflict
         assert conflict is not None
+        decisions = list(self.state.decisions.values())
         try:
             if self.state.whole is not None:
                 await self.client.resolve_conflict(
                     conflict.id, revision=conflict.revision, whole_file=self.state.whole
                 )
+            elif with_markers:
+                # The text stored is the server's own rendering of these decisions,
+                # markers included: exactly what the result pane shows.
+                preview = await self.client.apply_decisions(conflict.id, decisions)
+                await self.client.resolve_conflict(
+                    conflict.id, revision=conflict.revision, content=preview.text
+                )
             else:
                 await self.client.resolve_conflict(
-                    conflict.id,
-                    revision=conflict.revision,
-                    decisions=list(self.state.decisions.values()),
+                    conflict.id, revision=conflict.revision, decisions=decisions
                 )
         except StaleRevision:
             self.notify(
