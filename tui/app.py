@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui.client import ClientError, LinkState, LocalSyncClient, SourceInfo
-from tui.clock import Clock, utc_now
+from tui.clock import Clock, local_now
 from tui.messages import LiveEvent
 from tui.screens.connect import ConnectScreen
 from tui.screens.help import HelpScreen
@@ -39,7 +39,7 @@ class LocalSyncApp(App[None]):
         *,
         live: bool = True,
         retry_delays: tuple[float, float] = (0.5, 30.0),
-        clock: Clock = utc_now,
+        clock: Clock = local_now,
     ) -> None:
         super().__init__()
         self.client = client

@@ -1,19 +1,21 @@
-"""The app's notion of "now", and ages relative to it.
+"""The app's notion of "now", and how times read relative to it.
 
 Screens never call ``datetime.now`` themselves: they ask the app's ``clock``
-(``LocalSyncApp(..., clock=...)``), which defaults to the real UTC clock. Tests
-pass a fixed clock so ages such as "5m" render the same on every run.
+(``LocalSyncApp(..., clock=...)``), which defaults to the real clock in the
+machine's local time zone. The clock's time zone is also the one times are
+shown in, so a person reads their own wall-clock time, and tests that pass a
+fixed UTC clock render the same text on every machine.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 Clock = Callable[[], datetime]
-"""Returns the current time, timezone-aware."""
+"""Returns the current time, timezone-aware, in the zone times are shown in."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+def local_now() -> datetime:
+    return datetime.now().astimezone()
 
 
 def age(since: datetime, now: datetime) -> str:
@@ -23,3 +25,8 @@ def age(since: datetime, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{max(seconds, 0)}s"
+
+
+def stamp(when: datetime, now: datetime) -> str:
+    """``when`` as a wall-clock time in the zone of ``now``, to the second."""
+    return when.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,28 +1,34 @@
-"""Snapshots of screens whose content is deterministic (no ids, times or ports shown).
+"""Snapshots of every screen at a fixed terminal size.
 
-Ages (the inbox's age column, history's age column) are relative to the app's
-clock: those tests pass a clock fixed at five minutes after the newest shown
-time, so every age reads "5m" whenever the test runs.
+Ids, ports and the server's clock never reach the screen in these tests: times
+the screens show (history's time and age, the inbox's age) are pinned in the
+database to fixed instants after the data is created, and the app is given a
+fixed UTC clock, so every run renders the same text on every machine.
 
 Regenerate with ``make snapshots`` (``pytest tests/tui --snapshot-update``).
 """
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from textual.pilot import Pilot
 from textual.widgets import Markdown, TextArea
 
+from backend.models import Conflict, File, Version
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import three_region_conflict
 from tests.tui.helpers import settle, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.connect import ConnectScreen
+from tui.screens.edit_region import EditRegionScreen
 from tui.screens.files import FilesScreen
 from tui.screens.history import HistoryScreen
+from tui.screens.inbox import InboxScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.diff_view import DiffView
@@ -32,19 +38,35 @@ from tui.widgets.version_list import VersionList
 SIZE = (120, 40)
 
 
-class FixedClock:
-    """A clock for ``LocalSyncApp(clock=...)``, set once the shown times are known."""
+NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+"""The app's clock in every snapshot: times show in UTC, ages relative to this."""
 
-    def __init__(self) -> None:
-        self.now: datetime | None = None
 
-    def __call__(self) -> datetime:
-        assert self.now is not None, "set the clock before showing ages"
-        return self.now
+def fixed_clock() -> datetime:
+    return NOW
 
-    def five_minutes_after(self, times: Iterable[datetime]) -> None:
-        # The times lie within seconds of each other: all read "5m".
-        self.now = max(times) + timedelta(minutes=5, seconds=30)
+
+def pin_version_times(engine: Engine, source_id: str, path: str, times: list[datetime]) -> None:
+    """Give a file's versions, oldest first, the recorded times ``times``."""
+    with Session(engine) as session:
+        statement = (
+            select(Version)
+            .join(File, col(File.id) == col(Version.file_id))
+            .where(File.source_id == source_id, File.relative_path == path)
+            .order_by(col(Version.seq))
+        )
+        versions = list(session.exec(statement))
+        assert len(versions) == len(times)
+        for version, when in zip(versions, times, strict=True):
+            version.created_at = when
+        session.commit()
+
+
+def pin_conflict_time(engine: Engine, conflict_id: str, when: datetime) -> None:
+    with Session(engine) as session:
+        conflict = session.get_one(Conflict, conflict_id)
+        conflict.created_at = when
+        session.commit()
 
 
 @pytest.fixture(autouse=True)
@@ -179,21 +201,23 @@ def test_files_with_chosen_file(snap_compare: Any, client: LocalSyncClient, api:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_history_with_diff(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+def test_history_with_diff(
+    snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: Engine
+) -> None:
     source = api.source()
     sid = source["id"]
     api.push(sid, upsert("notes/plan.md", PLAN_V1))
     api.push(sid, upsert("notes/plan.md", PLAN_V2, base=sha(PLAN_V1)))
     api.push(sid, upsert("notes/plan.md", PLAN_V3, base=sha(PLAN_V2)))
-    clock = FixedClock()
-    app = LocalSyncApp(client, live=False, clock=clock)
+    ago = [timedelta(days=2, hours=3), timedelta(hours=1, minutes=2), timedelta(minutes=5)]
+    pin_version_times(db_engine, sid, "notes/plan.md", [NOW - a for a in ago])
+    app = LocalSyncApp(client, live=False, clock=fixed_clock)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
         sources = app.screen
         assert isinstance(sources, SourcesScreen)
         await until(pilot, lambda: sources.sources, "sources loaded")
-        clock.five_minutes_after(v.recorded_at for v in await client.versions(sid, "notes/plan.md"))
         history = HistoryScreen(sources.sources[0], "notes/plan.md")
         await app.push_screen(history)
         versions = history.query_one(VersionList)
@@ -207,6 +231,62 @@ def test_history_with_diff(snap_compare: Any, client: LocalSyncClient, api: Api)
         await pilot.press("space")
         diff = history.query_one(DiffView)
         await until(pilot, lambda: "→" in text_of(diff), "diff shown")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_inbox(snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: Engine) -> None:
+    sid = api.source()["id"]
+    older = three_region_conflict(api, sid, "notes/plan.md")
+    newer = api.open_conflict(sid, "journal/today.md")
+    pin_conflict_time(db_engine, older["id"], NOW - timedelta(hours=3, minutes=10))
+    pin_conflict_time(db_engine, newer["id"], NOW - timedelta(minutes=7))
+    app = LocalSyncApp(client, live=False, clock=fixed_clock)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        inbox = InboxScreen()
+        await app.push_screen(inbox)
+        await until(pilot, lambda: len(inbox.conflicts) == 2, "conflicts listed")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_edit_region(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = LocalSyncApp(client, live=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        merge = MergeScreen(conflict["id"])
+        app.push_screen(merge)
+        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        await pilot.press("down", "e")
+        await until(pilot, lambda: isinstance(app.screen, EditRegionScreen), "editor open")
+        area = app.screen.query_one(TextArea)
+        await until(pilot, lambda: area.text == "beta LOCAL\n", "region 2 in the editor")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_save_with_markers_question(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+    sid = api.source()["id"]
+    conflict = three_region_conflict(api, sid)
+    app = LocalSyncApp(client, live=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        merge = MergeScreen(conflict["id"])
+        app.push_screen(merge)
+        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        await pilot.press("1")
+        await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "preview")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.client import VersionInfo
-from tui.clock import Clock, age, utc_now
+from tui.clock import Clock, age, local_now, stamp
 from tui.widgets.theme import themed
 
 
@@ -27,15 +27,15 @@ class VersionList(DataTable[str | Text]):
         older: VersionInfo
         newer: VersionInfo
 
-    def __init__(self, *, id: str | None = None, clock: Clock = utc_now) -> None:
+    def __init__(self, *, id: str | None = None, clock: Clock = local_now) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.clock = clock
-        """Times show as ages ("5m") relative to this clock."""
+        """Times show in this clock's zone, with their age ("5m") relative to it."""
         self.versions: list[VersionInfo] = []
         self.marked: list[int] = []
 
     def on_mount(self) -> None:
-        self.add_columns("", "#", "age", "origin", "size", "hash")
+        self.add_columns("", "#", "time", "age", "origin", "size", "hash")
         self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw())
 
     def show(self, versions: list[VersionInfo]) -> None:
@@ -54,6 +54,7 @@ class VersionList(DataTable[str | Text]):
             self.add_row(
                 mark,
                 str(v.seq),
+                stamp(v.recorded_at, now),
                 age(v.recorded_at, now),
                 origin,
                 "deleted" if v.deleted else _size(v.size),
