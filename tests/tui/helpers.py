@@ -1,9 +1,14 @@
 """Waiting on the app without sleeping on the clock: poll the UI between frames."""
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Static
+
+from tui.screens.merge import MergeScreen
+from tui.screens.sources import SourcesScreen
+from tui.widgets.merge_region import RegionBlock
 
 
 async def until(pilot: Pilot[None], predicate: Callable[[], object], what: str) -> None:
@@ -35,3 +40,15 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause(0.05)
     await until(pilot, lambda: not any(w.loading for w in app.screen.query("*")), "loads done")
     await pilot.wait_for_scheduled_animations()
+
+
+async def open_merge(pilot: Pilot[Any], conflict_id: str) -> MergeScreen:
+    """Open the merge screen of ``conflict_id`` over the sources screen, its regions drawn."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+    merge = MergeScreen(conflict_id)
+    app.push_screen(merge)
+    await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+    await until(pilot, lambda: merge.query(RegionBlock), "regions drawn")
+    await pilot.pause()
+    return merge

@@ -9,12 +9,10 @@ from textual.widgets import Static, TextArea
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import PATH as PATH3
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import open_merge, text_of, until
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.edit_region import EditRegionScreen
 from tui.screens.files import FilesScreen
-from tui.screens.merge import MergeScreen
-from tui.screens.sources import SourcesScreen
 from tui.widgets.file_tree import FileTree
 from tui.widgets.merge_region import INSERTED, REMOVED, MergePane, RegionBlock
 
@@ -33,16 +31,6 @@ WITH_MARKERS = (
 """The three-region conflict with region 1 taken from local and 2, 3 left open."""
 
 
-async def _open(pilot: Any, app: Any, conflict_id: str) -> MergeScreen:
-    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-    merge = MergeScreen(conflict_id)
-    app.push_screen(merge)
-    await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
-    await until(pilot, lambda: merge.query(RegionBlock), "regions drawn")
-    await pilot.pause()
-    return merge
-
-
 def _styles(block: RegionBlock, style: str) -> list[str]:
     """The texts of ``block``'s body drawn with ``style``."""
     plain = block.body.plain
@@ -54,7 +42,7 @@ async def test_changed_words_are_highlighted_per_side(api: Api, make_app: Any) -
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         local = merge.query_one("#pane-local", MergePane).blocks[1]
         raven = merge.query_one("#pane-remote", MergePane).blocks[1]
         base = merge.query_one("#pane-base", MergePane).blocks[1]
@@ -73,7 +61,7 @@ async def test_panes_follow_the_current_region(api: Api, make_app: Any) -> None:
     assert edit["status"] == "conflict", edit
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, edit["conflictId"])
+        merge = await open_merge(pilot, edit["conflictId"])
         assert merge.region_count == 2
         panes = [merge.query_one(f"#pane-{side}", MergePane) for side in ("local", "remote")]
 
@@ -103,7 +91,7 @@ async def test_clicking_a_region_selects_it(api: Api, make_app: Any) -> None:
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         assert merge.current == 1
 
         def current(side: str) -> Widget | None:
@@ -155,7 +143,7 @@ async def test_saving_with_unresolved_regions_asks_then_keeps_markers(
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("1")  # region 1: local; regions 2 and 3 stay open
         await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "preview")
         await pilot.press("ctrl+s")
@@ -178,7 +166,7 @@ async def test_the_safe_answer_is_the_default(api: Api, make_app: Any) -> None:
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked")
         await pilot.press("enter")
@@ -194,7 +182,7 @@ async def test_the_editor_starts_from_the_choice_and_shows_both_sides(
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("b", "up")  # region 1: both, local first; back to it
         await until(pilot, lambda: merge.current == 1, "back on region 1")
         await pilot.press("e")

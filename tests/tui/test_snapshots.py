@@ -20,7 +20,7 @@ from textual.widgets import Markdown, TextArea
 from backend.models import Conflict, File, Version
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import settle, text_of, until
+from tests.tui.helpers import open_merge, settle, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.confirm import ConfirmScreen
@@ -29,7 +29,6 @@ from tui.screens.edit_region import EditRegionScreen
 from tui.screens.files import FilesScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.inbox import InboxScreen
-from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.diff_view import DiffView
 from tui.widgets.file_tree import FileTree
@@ -121,10 +120,7 @@ def test_merge_after_one_choice(snap_compare: Any, client: LocalSyncClient, api:
     app = LocalSyncApp(client, live=False)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        merge = MergeScreen(conflict["id"])
-        app.push_screen(merge)
-        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("1")
         await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "preview")
         await settle(pilot)
@@ -140,10 +136,7 @@ def test_merge_light_theme(snap_compare: Any, client: LocalSyncClient, api: Api)
 
     async def run_before(pilot: Pilot[None]) -> None:
         app.theme = "textual-light"
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        merge = MergeScreen(conflict["id"])
-        app.push_screen(merge)
-        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("2", "down")
         await until(pilot, lambda: "alpha RAVEN" in merge.result_text, "preview")
         await settle(pilot)
@@ -260,10 +253,7 @@ def test_edit_region(snap_compare: Any, client: LocalSyncClient, api: Api) -> No
     app = LocalSyncApp(client, live=False)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        merge = MergeScreen(conflict["id"])
-        app.push_screen(merge)
-        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        await open_merge(pilot, conflict["id"])
         await pilot.press("down", "e")
         await until(pilot, lambda: isinstance(app.screen, EditRegionScreen), "editor open")
         area = app.screen.query_one(TextArea)
@@ -279,10 +269,7 @@ def test_save_with_markers_question(snap_compare: Any, client: LocalSyncClient, 
     app = LocalSyncApp(client, live=False)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        merge = MergeScreen(conflict["id"])
-        app.push_screen(merge)
-        await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("1")
         await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "preview")
         await pilot.press("ctrl+s")

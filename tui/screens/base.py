@@ -1,6 +1,6 @@
 """What every screen of the app shares: the client, the error policy, load indicators."""
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tui.app import LocalSyncApp
 
 T = TypeVar("T")
+R = TypeVar("R")
 FATAL = (ServerUnreachable, Unauthenticated, Forbidden)
 """Errors no retry on this screen can fix: they send the user to the connect screen."""
 
@@ -41,6 +42,19 @@ class BaseScreen(Screen[T]):
             self.localsync.connection_failed(error)
         else:
             self.localsync.notify(error.message, title="Refused", severity="error", timeout=8)
+
+    async def fetch(self, call: Awaitable[R], *selectors: str) -> R | None:
+        """Await a client call with ``selectors`` busy; ``None`` once its error is reported.
+
+        Every screen load has the same error policy (see ``report``), so the
+        screens only say what to do with the data.
+        """
+        try:
+            with self.busy(*selectors):
+                return await call
+        except ClientError as error:
+            self.report(error)
+            return None
 
     @contextmanager
     def busy(self, *selectors: str) -> Iterator[None]:

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Input, Markdown, Static, TextArea
 
-from tui.client import ClientError, FileContent, FileInfo, SourceInfo
+from tui.client import FileContent, FileInfo, SourceInfo
 from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
 from tui.widgets.bottom_bar import BottomBar
@@ -65,12 +65,10 @@ class FilesScreen(BaseScreen[None]):
 
     @work(exclusive=True, group="files")
     async def _load(self) -> None:
-        try:
-            with self.busy("#tree"):
-                self.files = await self.client.files(self.source.id)
-        except ClientError as error:
-            self.report(error)
+        files = await self.fetch(self.client.files(self.source.id), "#tree")
+        if files is None:
             return
+        self.files = files
         self._redraw_tree()
         if self.chosen is not None:
             match = [f for f in self.files if f.path == self.chosen.path]
@@ -100,11 +98,8 @@ class FilesScreen(BaseScreen[None]):
 
     @work(exclusive=True, group="content")
     async def _open(self, file: FileInfo) -> None:
-        try:
-            with self.busy("#file-view"):
-                content = await self.client.file(self.source.id, file.path)
-        except ClientError as error:
-            self.report(error)
+        content = await self.fetch(self.client.file(self.source.id, file.path), "#file-view")
+        if content is None:
             return
         await self.show_content(content)
 

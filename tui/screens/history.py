@@ -8,7 +8,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.client import ClientError, SourceInfo, VersionInfo
+from tui.client import SourceInfo, VersionInfo
 from tui.screens.base import BaseScreen
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.diff_view import DiffView
@@ -48,11 +48,8 @@ class HistoryScreen(BaseScreen[None]):
 
     @work(exclusive=True, group="versions")
     async def _load(self) -> None:
-        try:
-            with self.busy("#versions"):
-                versions = await self.client.versions(self.source.id, self.path)
-        except ClientError as error:
-            self.report(error)
+        versions = await self.fetch(self.client.versions(self.source.id, self.path), "#versions")
+        if versions is None:
             return
         self.query_one("#versions", VersionList).show(versions)
 
@@ -65,11 +62,10 @@ class HistoryScreen(BaseScreen[None]):
         if older.hash is None or newer.hash is None:
             self.notify("A deleted version has no content to compare.", severity="warning")
             return
-        try:
-            with self.busy("#diff-box"):
-                diff = await self.client.diff(self.source.id, self.path, older.hash, newer.hash)
-        except ClientError as error:
-            self.report(error)
+        diff = await self.fetch(
+            self.client.diff(self.source.id, self.path, older.hash, newer.hash), "#diff-box"
+        )
+        if diff is None:
             return
         self.query_one("#diff", DiffView).show(diff)
 
@@ -93,11 +89,10 @@ class HistoryScreen(BaseScreen[None]):
     @work(exclusive=True, group="restore")
     async def _restore(self, version: VersionInfo) -> None:
         assert version.hash is not None
-        try:
-            with self.busy("#versions"):
-                outcome = await self.client.restore_version(self.source.id, self.path, version.hash)
-        except ClientError as error:
-            self.report(error)
+        outcome = await self.fetch(
+            self.client.restore_version(self.source.id, self.path, version.hash), "#versions"
+        )
+        if outcome is None:
             return
         if outcome.status == "UNCHANGED":
             self.notify(f"Version {version.seq} is already the current content.")

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from tui.client import ClientError, ConflictSummary
+from tui.client import ConflictSummary
 from tui.clock import age
 from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
@@ -46,11 +46,8 @@ class InboxScreen(BaseScreen[None]):
 
     @work(exclusive=True, group="inbox")
     async def _load(self) -> None:
-        try:
-            with self.busy("#conflicts"):
-                conflicts = await self.client.open_conflicts()
-        except ClientError as error:
-            self.report(error)
+        conflicts = await self.fetch(self.client.open_conflicts(), "#conflicts")
+        if conflicts is None:
             return
         self.show(conflicts)
 

@@ -144,11 +144,8 @@ class MergeScreen(BaseScreen[bool]):
 
     @work(exclusive=True, group="load")
     async def _load(self, keep: bool) -> None:
-        try:
-            with self.busy("#sides", "#result-box"):
-                conflict = await self.client.conflict(self.conflict_id)
-        except ClientError as error:
-            self.report(error)
+        conflict = await self.fetch(self.client.conflict(self.conflict_id), "#sides", "#result-box")
+        if conflict is None:
             return
         if conflict.status != "OPEN":
             self.notify("This conflict is already resolved.", severity="warning")
@@ -215,13 +212,11 @@ class MergeScreen(BaseScreen[bool]):
         elif self.state.whole == "KEEP_RAVEN":
             text = conflict.remote or ""
         else:
-            try:
-                with self.busy("#result-box"):
-                    preview = await self.client.apply_decisions(
-                        conflict.id, list(self.state.decisions.values())
-                    )
-            except ClientError as error:
-                self.report(error)
+            preview = await self.fetch(
+                self.client.apply_decisions(conflict.id, list(self.state.decisions.values())),
+                "#result-box",
+            )
+            if preview is None:
                 return
             text = preview.text
         self.result_text = text

@@ -80,11 +80,8 @@ class SourcesScreen(BaseScreen[None]):
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
-        try:
-            with self.busy("#sources"):
-                sources = await self.client.sources()
-        except ClientError as error:
-            self.report(error)
+        sources = await self.fetch(self.client.sources(), "#sources")
+        if sources is None:
             return
         self.show(sources)
         self.localsync.follow(sources)
