@@ -91,6 +91,16 @@ def resolve_conflict(
     conflict = get_conflict(session, workspace_id, conflict_id, source_id)
     source = get_source(session, workspace_id, conflict.source_id, lock=True)
     session.refresh(conflict)
+    check_current(conflict, revision)
+    digest = _resolution_hash(session, conflict, resolution, resolved_content, settings)
+    file = session.get(File, conflict.file_id)
+    assert file is not None
+    cursor = finish_conflict(session, source, file, conflict, digest, str(resolution))
+    return ResolveResult(conflict, digest, cursor)
+
+
+def check_current(conflict: Conflict, revision: int | None) -> None:
+    """Refuse a decision on a closed conflict, or one taken on a stale view of it."""
     if conflict.status != "open":
         raise StateConflict("conflict is already resolved", "CONFLICT_RESOLVED")
     if revision is not None and revision != conflict.revision:
@@ -98,11 +108,6 @@ def resolve_conflict(
             f"conflict changed since revision {revision} (now {conflict.revision}); reload it",
             "STALE_REVISION",
         )
-    digest = _resolution_hash(session, conflict, resolution, resolved_content, settings)
-    file = session.get(File, conflict.file_id)
-    assert file is not None
-    cursor = finish_conflict(session, source, file, conflict, digest, str(resolution))
-    return ResolveResult(conflict, digest, cursor)
 
 
 def _resolution_hash(

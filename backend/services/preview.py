@@ -27,6 +27,7 @@ from backend.models import Conflict, Source
 from backend.services.conflicts import (
     ConflictSides,
     ResolveResult,
+    check_current,
     conflict_sides,
     get_conflict,
     resolve_conflict,
@@ -164,7 +165,13 @@ def resolve_with_decisions(
     settings: Settings,
     revision: int | None = None,
 ) -> ResolveResult:
-    """Resolve by region decisions; the text stored is exactly what :func:`decide` shows."""
+    """Resolve by region decisions; the text stored is exactly what :func:`decide` shows.
+
+    The revision is checked before the decisions: region numbers only mean
+    something in the view they were chosen in, so a stale view must read as
+    stale, not as decisions naming regions that no longer exist.
+    """
+    check_current(get_conflict(session, workspace_id, conflict_id), revision)
     decided = decide(session, workspace_id, conflict_id, decisions)
     return resolve_conflict(
         session,

@@ -493,6 +493,25 @@ async def test_decisions_do_not_combine_with_another_resolution(gq: Gq, api: Api
     assert result["resolveConflict"]["conflict"]["status"] == "RESOLVED"
 
 
+async def test_decisions_on_a_stale_view_read_as_stale(gq: Gq, api: Api) -> None:
+    """Region numbers belong to the view they were chosen in: a changed conflict is stale.
+
+    Here a newer local side settles region 1, so the old decisions name a region
+    2 that no longer exists; the answer must say "reload", not "bad decisions".
+    """
+    source = api.source()
+    conflict_id = _two_region_conflict(api, source["id"], "s.md")
+    seen = (await gq.run(APPLY, id=conflict_id, decisions=[]))["conflict"]["revision"]
+    base = "one\ntwo\nthree\nfour\nfive\nsix\nseven\n"
+    settled = "ONE (raven)\ntwo\nthree\nfour\nfive\nsix\nSEVEN (local)\n"
+    api.push(source["id"], upsert("s.md", settled, base=sha(base)))
+    decisions = [{"index": 1, "choice": "LOCAL"}, {"index": 2, "choice": "RAVEN"}]
+
+    error = await gq.error(RESOLVE, id=conflict_id, decisions=decisions, revision=seen)
+    assert error["extensions"] == {"code": "CONFLICT", "reason": "STALE_REVISION"}
+    assert [c["id"] for c in api.conflicts(source["id"])] == [conflict_id]
+
+
 async def test_resolve_refuses_a_stale_revision(gq: Gq, api: Api) -> None:
     source = api.source()
     clash = api.open_conflict(source["id"], "k.md")

@@ -83,7 +83,9 @@ async def test_conflict_resolved_elsewhere_is_not_overwritten(api: Api, make_app
     assert api.file(sid, PATH)["content"] == RAVEN
 
 
-async def test_stale_revision_reloads_and_keeps_choices(api: Api, make_app: Any) -> None:
+async def test_stale_revision_reloads_and_keeps_the_choices_that_still_apply(
+    api: Api, make_app: Any
+) -> None:
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     app = make_app()
@@ -103,8 +105,12 @@ async def test_stale_revision_reloads_and_keeps_choices(api: Api, make_app: Any)
             "reloaded at the new revision",
         )
         assert app.screen is merge
-        assert merge.unresolved == 0  # choices kept: still three regions
+        # Regions 2 and 3 are unchanged and keep their choices; region 1's local
+        # lines changed, so the choice made on the old lines must be made again.
+        assert {i: d.choice for i, d in merge.state.decisions.items()} == {2: "LOCAL", 3: "RAVEN"}
         assert any("changed on the server" in n.message for n in app._notifications)
+        await pilot.press("up", "up", "1")
+        await until(pilot, lambda: merge.unresolved == 0, "region 1 decided again")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen is not merge, "saved on the second try")
     content = api.file(sid, PATH)["content"]

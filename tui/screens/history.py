@@ -1,4 +1,4 @@
-"""A file's versions; two marked versions show their diff; r restores one."""
+"""A file's versions; two marked versions show their diff; R restores one (after asking)."""
 
 from typing import ClassVar
 
@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from tui.client import SourceInfo, VersionInfo
 from tui.screens.base import BaseScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.diff_view import DiffView
 from tui.widgets.version_list import VersionList
@@ -20,7 +21,8 @@ class HistoryScreen(BaseScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("r", "restore", "Restore"),
+        Binding("R", "restore", "Restore version"),
+        Binding("r", "reload", "Reload"),
     ]
 
     def __init__(self, source: SourceInfo, path: str) -> None:
@@ -84,7 +86,19 @@ class HistoryScreen(BaseScreen[None]):
                 timeout=8,
             )
             return
-        self._restore(version)
+        question = (
+            f"Make version {version.seq} the current content of {self.path}? It is added "
+            "as a new version (nothing is lost) and syncs to every connected folder."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._restore(version)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Restore version {version.seq}?", question, "Restore", "Cancel"),
+            answered,
+        )
 
     @work(exclusive=True, group="restore")
     async def _restore(self, version: VersionInfo) -> None:

@@ -5,7 +5,7 @@ the conflict is reloaded and the decisions survive if the region count is the
 same, since region N then still means the same place in the file.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -45,10 +45,38 @@ _LABELS: dict[Choice, str] = {
 class _State:
     decisions: dict[int, Decision]
     whole: WholeFile | None
+    current: int = 1
+    """The region the user was on when this state was left: undo returns there."""
+
+
+def _key(region: Region) -> tuple[str, str, str]:
+    return (region.base, region.local, region.remote)
+
+
+def carry_over(old: ConflictDetail, new: ConflictDetail, state: _State) -> tuple[_State, int, int]:
+    """The choices of ``state`` that still apply to ``new``, with how many were kept and dropped.
+
+    A region keeps its choice when the new conflict has a region with the same
+    base, local and raven lines, whatever its number now; a whole-file choice is
+    kept while both sides are unchanged.
+    """
+    chosen = {_key(old.regions[i - 1]): d for i, d in state.decisions.items()}
+    decisions: dict[int, Decision] = {}
+    for region in new.regions:
+        decision = chosen.get(_key(region))
+        if decision is not None:
+            decisions[region.index] = Decision(region.index, decision.choice, decision.text)
+    whole = state.whole if (old.local, old.remote) == (new.local, new.remote) else None
+    kept = len(decisions) + (whole is not None)
+    total = len(state.decisions) + (state.whole is not None)
+    return _State(decisions, whole), kept, total - kept
 
 
 class _Pane(VerticalScroll, can_focus=False):
     pass
+
+
+DELETED = "The file will be deleted (that side deleted it)."
 
 
 def render_result(text: str) -> Content:
@@ -77,6 +105,16 @@ def starting_text(region: Region, decision: Decision | None) -> str:
         "BOTH_RAVEN_FIRST": (region.remote, region.local),
     }
     return "".join(_with_eol(p) for p in parts[decision.choice] if p)
+
+
+def with_final_newline(text: str, region: Region) -> str:
+    """A hand edit ends its last line when the region's lines do.
+
+    An editor's trailing empty line is easy to delete by accident; without its
+    newline the region would run into the next line and join two paragraphs.
+    """
+    ends = region.local.endswith("\n") or region.remote.endswith("\n")
+    return text + "\n" if text and ends and not text.endswith("\n") else text
 
 
 def _with_eol(text: str) -> str:
@@ -112,6 +150,8 @@ class MergeScreen(BaseScreen[bool]):
         self.undo_stack: list[_State] = []
         self.current = 1
         self.result_text = ""
+        self.saving = False
+        """True while a save is on its way: ctrl+s is ignored until it answers."""
 
     def compose(self) -> ComposeResult:
         yield Static("Loading conflict…", id="merge-title", classes="screen-title")
@@ -130,20 +170,32 @@ class MergeScreen(BaseScreen[bool]):
         self.reload()
 
     def reload(self) -> None:
-        self._load(keep=False)
+        """Fetch the conflict again, keeping every choice that still applies."""
+        self._load()
 
     @property
     def region_count(self) -> int:
         return len(self.conflict.regions) if self.conflict else 0
 
     @property
+    def deleted_side(self) -> str | None:
+        """The side ("local" or "raven") that deleted the file: then no region can be picked."""
+        if self.conflict is None:
+            return None
+        if self.conflict.local is None:
+            return "local"
+        return "raven" if self.conflict.remote is None else None
+
+    @property
     def unresolved(self) -> int:
         if self.state.whole is not None:
             return 0
+        if self.deleted_side is not None:
+            return 1  # the one whole-file choice
         return self.region_count - len(self.state.decisions)
 
     @work(exclusive=True, group="load")
-    async def _load(self, keep: bool) -> None:
+    async def _load(self) -> None:
         conflict = await self.fetch(self.client.conflict(self.conflict_id), "#sides", "#result-box")
         if conflict is None:
             return
@@ -151,12 +203,8 @@ class MergeScreen(BaseScreen[bool]):
             self.notify("This conflict is already resolved.", severity="warning")
             self.dismiss(False)
             return
-        if not keep or len(conflict.regions) != self.region_count:
-            if keep:
-                self.notify("The regions changed, so your choices were cleared.")
-            self.state = _State({}, None)
-            self.undo_stack = []
-            self.current = 1
+        if self.conflict is not None:
+            self._carry_over(self.conflict, conflict)
         self.conflict = conflict
         self.query_one("#side-base").display = conflict.base_known
         reason = conflict.reason.replace("_", " ")
@@ -172,6 +220,18 @@ class MergeScreen(BaseScreen[bool]):
         self._redraw()
         self._preview()
 
+    def _carry_over(self, old: ConflictDetail, new: ConflictDetail) -> None:
+        state, kept, dropped = carry_over(old, new, self.state)
+        if dropped:
+            self.notify(
+                f"The conflict changed: kept {kept} of your choices; "
+                f"{dropped} applied to lines that changed and must be made again.",
+                timeout=10,
+            )
+        self.state = state
+        self.undo_stack = []
+        self.current = min(self.current, max(len(new.regions), 1))
+
     def _redraw(self) -> None:
         conflict = self.conflict
         if conflict is None:
@@ -186,6 +246,8 @@ class MergeScreen(BaseScreen[bool]):
         if self.state.whole is not None:
             side = "local" if self.state.whole == "KEEP_LOCAL" else "raven"
             head = f"Whole file: keep {side}"
+        elif self.deleted_side is not None:
+            head = f"The {self.deleted_side} side deleted this file: L or R keeps a whole side"
         elif count:
             decision = self.state.decisions.get(self.current)
             chosen = _LABELS[decision.choice] if decision else "undecided"
@@ -207,23 +269,24 @@ class MergeScreen(BaseScreen[bool]):
         conflict = self.conflict
         if conflict is None:
             return
-        if self.state.whole == "KEEP_LOCAL":
-            text = conflict.local or ""
-        elif self.state.whole == "KEEP_RAVEN":
-            text = conflict.remote or ""
-        else:
-            preview = await self.fetch(
-                self.client.apply_decisions(conflict.id, list(self.state.decisions.values())),
-                "#result-box",
-            )
-            if preview is None:
-                return
-            text = preview.text
+        if self.state.whole is not None:
+            kept = conflict.local if self.state.whole == "KEEP_LOCAL" else conflict.remote
+            self.result_text = kept or ""
+            shown = render_result(kept) if kept is not None else Content.styled(DELETED, "bold")
+            self.query_one("#result", Static).update(shown)
+            return
+        preview = await self.fetch(
+            self.client.apply_decisions(conflict.id, list(self.state.decisions.values())),
+            "#result-box",
+        )
+        if preview is None:
+            return
+        text = preview.text
         self.result_text = text
         self.query_one("#result", Static).update(render_result(text))
 
     def _change(self, state: _State) -> None:
-        self.undo_stack.append(self.state)
+        self.undo_stack.append(replace(self.state, current=self.current))
         self.state = state
         self._redraw()
         self._preview()
@@ -245,7 +308,10 @@ class MergeScreen(BaseScreen[bool]):
             self._redraw()
 
     def action_take(self, choice: Choice) -> None:
-        if not self.region_count:
+        if not self._regions_decidable():
+            return
+        if choice == "BASE" and self.conflict is not None and not self.conflict.base_known:
+            self.notify("No common base is known for this conflict.", severity="warning")
             return
         decisions = {**self.state.decisions, self.current: Decision(self.current, choice)}
         self._change(_State(decisions, None))
@@ -258,6 +324,7 @@ class MergeScreen(BaseScreen[bool]):
     def action_undo(self) -> None:
         if self.undo_stack:
             self.state = self.undo_stack.pop()
+            self.current = min(self.state.current, max(self.region_count, 1))
             self._redraw()
             self._preview()
         else:
@@ -267,18 +334,32 @@ class MergeScreen(BaseScreen[bool]):
         from tui.screens.edit_region import EditRegionScreen
 
         conflict = self.conflict
-        if conflict is None or not self.region_count:
+        if conflict is None or not self._regions_decidable():
             return
         index = self.current
         region = conflict.regions[index - 1]
 
         def edited(text: str | None) -> None:
             if text is not None:
+                text = with_final_newline(text, region)
                 decisions = {**self.state.decisions, index: Decision(index, "EDITED", text)}
                 self._change(_State(decisions, None))
 
         start = starting_text(region, self.state.decisions.get(index))
         self.app.push_screen(EditRegionScreen(region, start), edited)
+
+    def _regions_decidable(self) -> bool:
+        """Region choices need both sides; one that deleted the file leaves whole-file keeps."""
+        if not self.region_count:
+            return False
+        if self.deleted_side is not None:
+            self.notify(
+                f"The {self.deleted_side} side deleted this file: "
+                "keep the whole local (L) or raven (R) file.",
+                severity="warning",
+            )
+            return False
+        return True
 
     def action_back(self) -> None:
         self.dismiss(False)
@@ -286,8 +367,13 @@ class MergeScreen(BaseScreen[bool]):
     def action_save(self) -> None:
         if self.conflict is None:
             return
+        if self.saving:
+            return  # a second ctrl+s would cancel a save the server may have made
         if not self.unresolved:
             self._save(with_markers=False)
+            return
+        if self.deleted_side is not None:
+            self._regions_decidable()  # says why: only a whole-file choice can resolve this
             return
         question = (
             f"{self.unresolved} of {self.region_count} regions are unresolved. Save the file "
@@ -310,23 +396,10 @@ class MergeScreen(BaseScreen[bool]):
     async def _save(self, with_markers: bool) -> None:
         conflict = self.conflict
         assert conflict is not None
-        decisions = list(self.state.decisions.values())
+        self.saving = True
         try:
-            if self.state.whole is not None:
-                await self.client.resolve_conflict(
-                    conflict.id, revision=conflict.revision, whole_file=self.state.whole
-                )
-            elif with_markers:
-                # The text stored is the server's own rendering of these decisions,
-                # markers included: exactly what the result pane shows.
-                preview = await self.client.apply_decisions(conflict.id, decisions)
-                await self.client.resolve_conflict(
-                    conflict.id, revision=conflict.revision, content=preview.text
-                )
-            else:
-                await self.client.resolve_conflict(
-                    conflict.id, revision=conflict.revision, decisions=decisions
-                )
+            with self.busy("#result-box"):
+                await self._send(conflict, with_markers)
         except StaleRevision:
             self.notify(
                 "The conflict changed on the server since you opened it; "
@@ -335,7 +408,7 @@ class MergeScreen(BaseScreen[bool]):
                 severity="warning",
                 timeout=10,
             )
-            self._load(keep=True)
+            self._load()
             return
         except AlreadyResolved:
             self.notify(
@@ -349,5 +422,25 @@ class MergeScreen(BaseScreen[bool]):
         except ClientError as error:
             self.report(error)
             return
+        finally:
+            self.saving = False
         self.notify(f"Saved {conflict.path}.")
         self.dismiss(True)
+
+    async def _send(self, conflict: ConflictDetail, with_markers: bool) -> None:
+        decisions = list(self.state.decisions.values())
+        if self.state.whole is not None:
+            await self.client.resolve_conflict(
+                conflict.id, revision=conflict.revision, whole_file=self.state.whole
+            )
+        elif with_markers:
+            # The text stored is the server's own rendering of these decisions,
+            # markers included: exactly what the result pane shows.
+            preview = await self.client.apply_decisions(conflict.id, decisions)
+            await self.client.resolve_conflict(
+                conflict.id, revision=conflict.revision, content=preview.text
+            )
+        else:
+            await self.client.resolve_conflict(
+                conflict.id, revision=conflict.revision, decisions=decisions
+            )
