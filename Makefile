@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(RUN) python bench/push_batch.py
 	$(RUN) python bench/merge_bench.py
 	$(RUN) python bench/connector_sync.py
+	$(RUN) python bench/tui_merge.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV)

@@ -15,6 +15,7 @@ from tui.client import LocalSyncClient
 from tui.screens.edit_region import EditRegionScreen
 from tui.screens.merge import DELETED, MergeScreen
 from tui.screens.sources import SourcesScreen
+from tui.widgets.result_view import ResultView
 
 SETTLED = LOCAL.replace("alpha LOCAL", "alpha RAVEN")
 """A newer local side that agrees with raven on region 1: the conflict keeps regions 2, 3."""
@@ -127,7 +128,8 @@ async def test_a_deleted_side_offers_whole_file_choices_only(api: Api, make_app:
         await pilot.press("ctrl+s")  # nor saved with markers
         assert app.screen is merge
         await pilot.press("L")
-        await until(pilot, lambda: DELETED in text_of(merge.query_one("#result", Static)), "said")
+        result = merge.query_one(ResultView)
+        await until(pilot, lambda: result.note == DELETED and result.text == "", "said")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen is not merge, "saved")
     [resolved] = api.conflicts(sid, status=None)

@@ -30,6 +30,7 @@ from tui.screens.base import BaseScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.merge_region import MergePane
+from tui.widgets.result_view import ResultView
 
 _LABELS: dict[Choice, str] = {
     "LOCAL": "local",
@@ -77,14 +78,6 @@ class _Pane(VerticalScroll, can_focus=False):
 
 
 DELETED = "The file will be deleted (that side deleted it)."
-
-
-def render_result(text: str) -> Content:
-    parts: list[tuple[str, str]] = []
-    for line in text.splitlines(keepends=True):
-        marker = line.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||"))
-        parts.append((line, "bold $text-error" if marker else ""))
-    return Content.assemble(*parts)
 
 
 def starting_text(region: Region, decision: Decision | None) -> str:
@@ -162,8 +155,7 @@ class MergeScreen(BaseScreen[bool]):
                     with _Pane():
                         yield MergePane(side, id=f"pane-{side}")  # type: ignore[arg-type]
         yield Static(id="merge-status")
-        with _Pane(id="result-box"):
-            yield Static(id="result")
+        yield ResultView(id="result-box")
         yield BottomBar()
 
     def on_mount(self) -> None:
@@ -272,8 +264,7 @@ class MergeScreen(BaseScreen[bool]):
         if self.state.whole is not None:
             kept = conflict.local if self.state.whole == "KEEP_LOCAL" else conflict.remote
             self.result_text = kept or ""
-            shown = render_result(kept) if kept is not None else Content.styled(DELETED, "bold")
-            self.query_one("#result", Static).update(shown)
+            self.query_one(ResultView).show(self.result_text, "" if kept is not None else DELETED)
             return
         preview = await self.fetch(
             self.client.apply_decisions(conflict.id, list(self.state.decisions.values())),
@@ -283,7 +274,7 @@ class MergeScreen(BaseScreen[bool]):
             return
         text = preview.text
         self.result_text = text
-        self.query_one("#result", Static).update(render_result(text))
+        self.query_one(ResultView).show(text)
 
     def _change(self, state: _State) -> None:
         self.undo_stack.append(replace(self.state, current=self.current))

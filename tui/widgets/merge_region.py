@@ -103,8 +103,12 @@ class RegionBlock(Static):
         self.conflict_region = region
         self.side: Side = side
         self.body = render_region(region, side)
+        self.shown: tuple[bool, bool] | None = None
 
     def show(self, current: bool, decided: bool) -> None:
+        if (current, decided) == self.shown:
+            return  # a choice touches two regions; redrawing all would cost O(file) each time
+        self.shown = (current, decided)
         mark = "✓" if decided else "?"
         label = Content.styled(f"[{self.conflict_region.index}{mark}]", LABEL_STYLE[self.side])
         self.update(Content("\n").join([label, self.body]))
