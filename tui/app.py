@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from tui.client import ClientError, LinkState, LocalSyncClient, SourceInfo
 from tui.clock import Clock, local_now
+from tui.config import ConfigSource
 from tui.messages import LiveEvent
 from tui.screens.connect import ConnectScreen
 from tui.screens.help import HelpScreen
@@ -40,9 +41,12 @@ class LocalSyncApp(App[None]):
         live: bool = True,
         retry_delays: tuple[float, float] = (0.5, 30.0),
         clock: Clock = local_now,
+        config: ConfigSource | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        self.config = config
+        """Where ``client``'s settings came from, read again on retry; ``None``: given as is."""
         self.clock = clock
         """What screens take "now" from (ages, relative times); tests pass a fixed one."""
         self.live = live
@@ -70,6 +74,41 @@ class LocalSyncApp(App[None]):
                 reload()
 
         self.push_screen(ConnectScreen(error), retried)
+
+    def reconfigure(self, token: str = "", workspace: str = "") -> bool:
+        """Read the configuration again, typed values first; rebuild the client if it changed.
+
+        The connect screen calls this before each retry, so a token fixed in
+        ``tui.toml`` (or typed on that screen) is used without a restart. Values
+        nobody gives keep the current client's. Returns whether the client was
+        replaced; raises ``ConfigError`` if the file cannot be read.
+        """
+        current = self.client
+        stored = self.config.load() if self.config else None
+        server = stored.server if stored else current.server
+        token = token or (stored.token if stored else None) or current.token
+        workspace = workspace or (stored.workspace if stored else None) or current.workspace
+        wanted = LocalSyncClient(server, token, workspace, current.timeout)
+        if (wanted.server, wanted.token, wanted.workspace) == (
+            current.server,
+            current.token,
+            current.workspace,
+        ):
+            return False
+        self._replace_client(wanted)
+        return True
+
+    def _replace_client(self, client: LocalSyncClient) -> None:
+        """Talk through ``client`` from now on, live feeds included.
+
+        The old feeds may follow another server or workspace: they stop, and
+        the sources screen follows again with the new client when it reloads.
+        """
+        self.client = client
+        self.workers.cancel_group(self, "events")
+        self.followed.clear()
+        self.disconnected.clear()
+        self.live_trouble = ""
 
     # -- live events
 

@@ -7,6 +7,8 @@ iterated. Failures surface as the typed errors below, chosen from the server's
 
 ClientError
 ├── ServerUnreachable   no answer at the URL (refused, timed out, not GraphQL)
+├── HttpError           an HTTP error status instead of a GraphQL answer (5xx...)
+│   └── NoGraphQLEndpoint   404/405: something answers there, but not our API
 ├── Unauthenticated     the token is missing, malformed, expired or forged
 ├── Forbidden           the token does not grant the workspace
 ├── NotFound            absent, or another workspace's
@@ -23,11 +25,12 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from gql import Client, GraphQLRequest, gql
-from gql.transport.exceptions import TransportError, TransportQueryError
+from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
@@ -48,6 +51,51 @@ class ClientError(Exception):
 
 class ServerUnreachable(ClientError):
     pass
+
+
+class HttpError(ClientError):
+    """The server (or a proxy before it) answered an HTTP error status, not GraphQL.
+
+    Not fatal: something answered, so the address and network are fine, and a
+    5xx on one request is usually transient (a restarting server, a proxy that
+    lost its upstream). Screens show it as a toast with the status; reloading
+    retries. The token and workspace are judged from the GraphQL error codes
+    (``Unauthenticated``, ``Forbidden``), never from this status.
+    """
+
+    def __init__(self, server: str, status: int | None, detail: str = "") -> None:
+        super().__init__(
+            f"The server at {server} answered {_http_status(status)}.", "HTTP", detail=detail
+        )
+        self.status = status
+
+
+class NoGraphQLEndpoint(HttpError):
+    """404 or 405: whatever answers at the address serves no GraphQL API there.
+
+    Fatal, unlike its parent: every request would fail alike until the server
+    address is fixed, so it goes to the connect screen.
+    """
+
+
+_NO_ENDPOINT = frozenset({404, 405})
+"""Statuses meaning the address is wrong, not that one request failed."""
+
+
+def error_from_http(server: str, error: TransportServerError) -> HttpError:
+    """Pick the typed error for an HTTP error status, by how lasting it is."""
+    kind = NoGraphQLEndpoint if error.code in _NO_ENDPOINT else HttpError
+    return kind(server, error.code, str(error))
+
+
+def _http_status(status: int | None) -> str:
+    """``HTTP 502 Bad Gateway``: the number for support, the phrase for people."""
+    if status is None:
+        return "an HTTP error"
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 class Unauthenticated(ClientError):
@@ -322,13 +370,21 @@ _RESUME = gql(
     "mutation Resume($id: String!) { resumeSource(sourceId: $id) {" + _SOURCE_FIELDS + "} }"
 )
 _FILES = gql(
-    """query Files($id: ID!, $after: String) {
+    """query Files(
+  $id: ID!, $first: Int!, $present: String, $deleted: String,
+  $wantPresent: Boolean!, $wantDeleted: Boolean!
+) {
   source(id: $id) {
-    files(first: 100, after: $after) {
-      nodes { path state hash size openConflictId }
-      pageInfo { hasNextPage endCursor }
+    present: files(first: $first, after: $present) @include(if: $wantPresent) { ...FilePage }
+    deleted: files(state: DELETED, first: $first, after: $deleted) @include(if: $wantDeleted) {
+      ...FilePage
     }
   }
+}
+
+fragment FilePage on FileConnection {
+  nodes { path state hash size openConflictId }
+  pageInfo { hasNextPage endCursor }
 }"""
 )
 _FILE = gql(
@@ -337,11 +393,12 @@ _FILE = gql(
 }"""
 )
 _VERSIONS = gql(
-    """query Versions($id: ID!, $path: String!) {
+    """query Versions($id: ID!, $path: String!, $first: Int!, $after: String) {
   source(id: $id) {
     file(path: $path) {
-      versions(first: 200) {
+      versions(first: $first, after: $after) {
         nodes { seq hash origin recordedAt size deleted conflictId }
+        pageInfo { hasNextPage endCursor }
       }
     }
   }
@@ -364,10 +421,18 @@ _RESTORE = gql(
   restoreVersion(sourceId: $id, path: $path, hash: $hash) { status hash conflictId }
 }"""
 )
+_CONFLICT_PAGE = """
+  nodes { id sourceId path reason createdAt }
+  pageInfo { hasNextPage endCursor }
+"""
 _INBOX = gql(
-    """query Inbox {
-  sources { id name conflicts { nodes { id sourceId path reason createdAt } } }
-}"""
+    "query Inbox($first: Int!) { sources { id name conflicts(first: $first) {"
+    + _CONFLICT_PAGE
+    + "} } }"
+)
+_SOURCE_CONFLICTS = gql(
+    "query SourceConflicts($id: ID!, $first: Int!, $after: String) {"
+    " source(id: $id) { conflicts(first: $first, after: $after) {" + _CONFLICT_PAGE + "} } }"
 )
 _REGION = (
     "index base local remote wordChanges { old new oldOffset newOffset segments { kind text } }"
@@ -446,6 +511,8 @@ class LocalSyncClient:
                 return result
         except TransportQueryError as exc:
             raise error_from_graphql(exc.errors[0] if exc.errors else {}) from exc
+        except TransportServerError as exc:
+            raise error_from_http(self.server, exc) from exc
         except (TransportError, OSError, TimeoutError) as exc:
             # Refused, timed out, or something that is not our GraphQL endpoint.
             raise ServerUnreachable(
@@ -472,19 +539,35 @@ class LocalSyncClient:
 
     # -- files and history
 
-    async def files(self, source_id: str) -> list[FileInfo]:
-        found: list[FileInfo] = []
-        after: str | None = None
-        while True:
-            data = await self._execute(_FILES, id=source_id, after=after)
-            page = data["source"]["files"]
-            found.extend(
-                FileInfo(n["path"], n["state"], n["hash"], n["size"], n["openConflictId"])
-                for n in page["nodes"]
+    async def files(self, source_id: str, *, page_size: int = 100) -> list[FileInfo]:
+        """Every file of the source by path, deleted ones included.
+
+        The server lists deleted files only when asked for them by state, yet a
+        deleted file keeps its history, which the user must be able to reach.
+        Each request carries both listings, each paged on its own cursor, so a
+        source takes one round trip per page of its longer listing. A file that
+        changes state between pages keeps the entry fetched last.
+        """
+        pending: dict[str, str | None] = {"present": None, "deleted": None}
+        found: dict[str, FileInfo] = {}
+        while pending:
+            data = await self._execute(
+                _FILES,
+                id=source_id,
+                first=page_size,
+                present=pending.get("present"),
+                deleted=pending.get("deleted"),
+                wantPresent="present" in pending,
+                wantDeleted="deleted" in pending,
             )
-            if not page["pageInfo"]["hasNextPage"]:
-                return found
-            after = page["pageInfo"]["endCursor"]
+            for listing in list(pending):
+                page = data["source"][listing]
+                found.update((n["path"], _file_info(n)) for n in page["nodes"])
+                if page["pageInfo"]["hasNextPage"]:
+                    pending[listing] = page["pageInfo"]["endCursor"]
+                else:
+                    del pending[listing]
+        return sorted(found.values(), key=lambda f: f.path)
 
     async def file(self, source_id: str, path: str) -> FileContent:
         data = await self._execute(_FILE, id=source_id, path=path)
@@ -493,23 +576,27 @@ class LocalSyncClient:
             raise NotFound(f"{path} is not in this source", "NOT_FOUND")
         return FileContent(node["path"], node["state"], node["hash"], node["content"])
 
-    async def versions(self, source_id: str, path: str) -> list[VersionInfo]:
-        data = await self._execute(_VERSIONS, id=source_id, path=path)
-        node = data["source"]["file"]
-        if node is None:
-            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
-        return [
-            VersionInfo(
-                seq=v["seq"],
-                hash=v["hash"],
-                origin=v["origin"],
-                recorded_at=_time(v["recordedAt"]),
-                size=v["size"],
-                deleted=v["deleted"],
-                conflict_id=v["conflictId"],
+    async def versions(
+        self, source_id: str, path: str, *, page_size: int = 200
+    ) -> list[VersionInfo]:
+        """The whole history of ``path``, newest first, fetched ``page_size`` at a time.
+
+        The history screen diffs and restores any version, so none may be cut off.
+        """
+        found: list[VersionInfo] = []
+        after: str | None = None
+        while True:
+            data = await self._execute(
+                _VERSIONS, id=source_id, path=path, first=page_size, after=after
             )
-            for v in node["versions"]["nodes"]
-        ]
+            node = data["source"]["file"]
+            if node is None:
+                raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+            page = node["versions"]
+            found.extend(_version(v) for v in page["nodes"])
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            after = page["pageInfo"]["endCursor"]
 
     async def diff(self, source_id: str, path: str, from_hash: str, to_hash: str) -> FileDiff:
         data = await self._execute(
@@ -536,21 +623,44 @@ class LocalSyncClient:
 
     # -- conflicts
 
-    async def open_conflicts(self) -> list[ConflictSummary]:
-        data = await self._execute(_INBOX)
-        found = [
-            ConflictSummary(
-                id=c["id"],
-                source_id=c["sourceId"],
-                source_name=source["name"],
-                path=c["path"],
-                reason=c["reason"],
-                created_at=_time(c["createdAt"]),
+    async def open_conflicts(self, *, page_size: int = 100) -> list[ConflictSummary]:
+        """Every open conflict of the workspace, oldest first.
+
+        One query brings each source's first ``page_size`` conflicts; a source
+        with more is paged on its own, so a busy source hides none of them.
+        """
+        data = await self._execute(_INBOX, first=page_size)
+        found: list[ConflictSummary] = []
+        for source in data["sources"]:
+            nodes = await self._all_conflicts(source["id"], source["conflicts"], page_size)
+            found.extend(
+                ConflictSummary(
+                    id=c["id"],
+                    source_id=c["sourceId"],
+                    source_name=source["name"],
+                    path=c["path"],
+                    reason=c["reason"],
+                    created_at=_time(c["createdAt"]),
+                )
+                for c in nodes
             )
-            for source in data["sources"]
-            for c in source["conflicts"]["nodes"]
-        ]
         return sorted(found, key=lambda c: c.created_at)
+
+    async def _all_conflicts(
+        self, source_id: str, page: Mapping[str, Any], page_size: int
+    ) -> list[dict[str, Any]]:
+        """The conflict nodes of ``page`` and of every page after it."""
+        nodes = list(page["nodes"])
+        while page["pageInfo"]["hasNextPage"]:
+            data = await self._execute(
+                _SOURCE_CONFLICTS,
+                id=source_id,
+                first=page_size,
+                after=page["pageInfo"]["endCursor"],
+            )
+            page = data["source"]["conflicts"]
+            nodes.extend(page["nodes"])
+        return nodes
 
     async def conflict(self, conflict_id: str) -> ConflictDetail:
         data = await self._execute(_CONFLICT, id=conflict_id)
@@ -713,6 +823,22 @@ def _region(node: Mapping[str, Any]) -> Region:
         for c in node.get("wordChanges") or ()
     )
     return Region(node["index"], node["base"], node["local"], node["remote"], changes)
+
+
+def _file_info(node: Mapping[str, Any]) -> FileInfo:
+    return FileInfo(node["path"], node["state"], node["hash"], node["size"], node["openConflictId"])
+
+
+def _version(node: Mapping[str, Any]) -> VersionInfo:
+    return VersionInfo(
+        seq=node["seq"],
+        hash=node["hash"],
+        origin=node["origin"],
+        recorded_at=_time(node["recordedAt"]),
+        size=node["size"],
+        deleted=node["deleted"],
+        conflict_id=node["conflictId"],
+    )
 
 
 def _time(value: str) -> datetime:

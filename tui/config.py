@@ -1,9 +1,12 @@
 """Where the terminal app finds its server, token and workspace.
 
-Precedence: command-line option, then ``LOCALSYNC_*`` environment variable
-(click reads both), then ``tui.toml`` in the user config directory.
+Precedence: command-line option, then ``LOCALSYNC_*`` environment variable,
+then ``tui.toml`` in the user config directory. ``ConfigSource`` keeps the
+command-line values and the file's path, so the app can read everything again
+(the connect screen's retry) exactly as startup did.
 """
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +14,9 @@ from pathlib import Path
 from platformdirs import user_config_dir
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+ENV_SERVER = "LOCALSYNC_SERVER"
+ENV_TOKEN = "LOCALSYNC_TOKEN"
+ENV_WORKSPACE = "LOCALSYNC_WORKSPACE"
 
 
 def config_path() -> Path:
@@ -51,3 +57,38 @@ def load_config(
         token=pick(token, "token"),
         workspace=pick(workspace, "workspace"),
     )
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """What startup read the configuration from, to read it again on demand.
+
+    The fields are the values given on the command line (``None`` when not
+    given): they win at every read, as they did at startup, while the
+    environment and the file are read afresh each time, since the user fixes a
+    refused token by editing them. ``path`` is the TOML file (``None``: the
+    user config directory's ``tui.toml``); tests point it at a temporary one.
+    """
+
+    server: str | None = None
+    token: str | None = None
+    workspace: str | None = None
+    path: Path | None = None
+
+    def load(self) -> TuiConfig:
+        """Options, then environment, then the file; raises ``ConfigError``."""
+        return load_config(
+            self.server or _env(ENV_SERVER),
+            self.token or _env(ENV_TOKEN),
+            self.workspace or _env(ENV_WORKSPACE),
+            self.path,
+        )
+
+    @property
+    def file(self) -> Path:
+        return self.path or config_path()
+
+
+def _env(name: str) -> str | None:
+    """An environment variable; set but empty counts as unset, as click does."""
+    return os.environ.get(name) or None

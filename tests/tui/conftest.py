@@ -1,7 +1,9 @@
 """Fixtures for the terminal app: a client on the test workspace and ready-made data."""
 
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -37,6 +39,38 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class _BadGateway(BaseHTTPRequestHandler):
+    """Answers every POST as a reverse proxy does when the server behind it is down."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<html><body>502 Bad Gateway</body></html>"
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test output is no place for an access log."""
+
+
+@pytest.fixture
+def bad_gateway() -> Iterator[str]:
+    """The URL of a real HTTP server that answers 502, like a proxy that lost its upstream.
+
+    The test server never answers a 5xx on purpose, so this stands in for the
+    proxy a deployment may put in front of it.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BadGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
 
 
 def three_region_conflict(api: Api, source_id: str, path: str = PATH) -> dict[str, Any]:

@@ -1,14 +1,18 @@
-"""The client's typed errors, chosen from the server's extensions.code."""
+"""The client's typed errors, chosen from the server's extensions.code, and its paging."""
+
+from typing import Any
 
 import pytest
 
-from tests.factories import Api, sha, upsert
+from tests.factories import Api, delete, sha, upsert
 from tests.tui.conftest import three_region_conflict
 from tui.client import (
     AlreadyResolved,
     Decision,
     Forbidden,
+    HttpError,
     LocalSyncClient,
+    NoGraphQLEndpoint,
     NotFound,
     ServerUnreachable,
     StaleRevision,
@@ -28,6 +32,25 @@ async def test_auth_errors(client: LocalSyncClient) -> None:
         await LocalSyncClient(client.server, "garbage", client.workspace).sources()
     with pytest.raises(Forbidden):
         await LocalSyncClient(client.server, client.token, "ws-not-mine").sources()
+
+
+async def test_http_status_without_graphql_is_not_unreachable(client: LocalSyncClient) -> None:
+    # The client posts to <server>/graphql: the live server has no /nope/graphql.
+    wrong = LocalSyncClient(client.server + "/nope", client.token, client.workspace)
+    with pytest.raises(HttpError) as caught:
+        await wrong.sources()
+    assert isinstance(caught.value, NoGraphQLEndpoint)
+    assert caught.value.status == 404
+    assert "HTTP 404 Not Found" in caught.value.message
+
+
+async def test_server_error_status_is_in_the_message(api: Api, bad_gateway: str) -> None:
+    client = LocalSyncClient(bad_gateway, api.token, api.workspace)
+    with pytest.raises(HttpError) as caught:
+        await client.sources()
+    assert not isinstance(caught.value, NoGraphQLEndpoint)
+    assert caught.value.status == 502
+    assert "HTTP 502 Bad Gateway" in caught.value.message
 
 
 async def test_not_found(client: LocalSyncClient) -> None:
@@ -80,3 +103,76 @@ async def test_events_replay_in_order(api: Api, client: LocalSyncClient) -> None
         if len(seen) == 3:
             break
     assert seen == [(1, "file.upsert"), (2, "file.upsert"), (3, "conflict.opened")]
+
+
+def record_requests(client: LocalSyncClient, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Note every request ``client`` sends, to see how many pages a call took."""
+    sent: list[object] = []
+    execute = client._execute
+
+    async def recording(*args: Any, **variables: Any) -> Any:
+        sent.append(variables)
+        return await execute(*args, **variables)
+
+    monkeypatch.setattr(client, "_execute", recording)
+    return sent
+
+
+async def test_files_lists_deleted_ones_across_pages(
+    api: Api, client: LocalSyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", "a\n"), upsert("b.md", "b\n"), upsert("c.md", "c\n"))
+    api.push(sid, upsert("d.md", "d\n"))
+    api.push(sid, delete("b.md", base=sha("b\n")), delete("d.md", base=sha("d\n")))
+
+    sent = record_requests(client, monkeypatch)
+    files = await client.files(sid, page_size=1)
+
+    assert [(f.path, f.state) for f in files] == [
+        ("a.md", "OK"),
+        ("b.md", "DELETED"),
+        ("c.md", "OK"),
+        ("d.md", "DELETED"),
+    ]
+    assert len(sent) == 2  # both listings in each request, each two pages long
+    assert files == await client.files(sid)
+
+
+async def test_versions_pages_through_the_whole_history(
+    api: Api, client: LocalSyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = api.source()["id"]
+    texts = [f"version {n}\n" for n in range(5)]
+    base: str | None = None
+    for text in texts:
+        api.push(sid, upsert("a.md", text, base=base))
+        base = sha(text)
+
+    sent = record_requests(client, monkeypatch)
+    versions = await client.versions(sid, "a.md", page_size=2)
+
+    assert [v.hash for v in versions] == [sha(t) for t in reversed(texts)]
+    seqs = [v.seq for v in versions]
+    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == 5
+    assert len(sent) == 3
+    assert versions == await client.versions(sid, "a.md")
+
+
+async def test_open_conflicts_pages_each_source(
+    api: Api, client: LocalSyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = api.source(name="Busy")["id"]
+    quiet = api.source(name="Quiet")["id"]
+    made = [api.open_conflict(busy, f"notes/clash-{n}.md")["id"] for n in range(3)]
+    made.append(api.open_conflict(quiet)["id"])
+
+    sent = record_requests(client, monkeypatch)
+    conflicts = await client.open_conflicts(page_size=2)
+
+    assert sorted(c.id for c in conflicts) == sorted(made)
+    assert [c.created_at for c in conflicts] == sorted(c.created_at for c in conflicts)
+    names = {c.id: c.source_name for c in conflicts}
+    assert [names[i] for i in made] == ["Busy", "Busy", "Busy", "Quiet"]
+    assert len(sent) == 2  # every source's first page, then the busy one's second
+    assert conflicts == await client.open_conflicts()

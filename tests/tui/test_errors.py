@@ -1,14 +1,18 @@
 """What the user sees when the server cannot be used, or refuses a save."""
 
+from pathlib import Path
 from typing import Any
 
-from textual.widgets import Static
+import pytest
+from textual.widgets import Input, Static
 
 from tests.conftest import LiveServer
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import LOCAL, PATH, RAVEN, three_region_conflict
 from tests.tui.helpers import text_of, until
+from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
+from tui.config import ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE, ConfigSource
 from tui.screens.connect import ConnectScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
@@ -36,21 +40,105 @@ async def test_server_down_shows_connect_screen_and_retry_keeps_it(
         assert isinstance(app.screen, ConnectScreen)
 
 
-async def test_bad_token_then_fixed_token_recovers(
-    api: Api, live_server: LiveServer, make_app: Any
+def _write_config(path: Path, server: str, token: str, workspace: str) -> None:
+    path.write_text(
+        f'server = "{server}"\ntoken = "{token}"\nworkspace = "{workspace}"\n', encoding="utf-8"
+    )
+
+
+def _app_from(source: ConfigSource) -> LocalSyncApp:
+    """The app as ``localsync tui`` builds it: a client from the configuration it keeps."""
+    config = source.load()
+    assert config.token is not None and config.workspace is not None
+    return LocalSyncApp(
+        LocalSyncClient(config.server, config.token, config.workspace), config=source
+    )
+
+
+async def _sources_after_retry(pilot: Any, app: LocalSyncApp, count: int) -> SourcesScreen:
+    """Wait for the connect screen to give way to a reloaded sources screen."""
+    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "back to sources")
+    sources = app.screen
+    assert isinstance(sources, SourcesScreen)
+    await until(pilot, lambda: len(sources.sources) == count, "sources after retry")
+    return sources
+
+
+async def test_bad_token_fixed_in_the_config_file_recovers_on_retry(
+    api: Api, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api.source()
-    client = LocalSyncClient(live_server.url, "not-a-jwt", api.workspace)
-    app = make_app(client)
+    for name in (ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE):
+        monkeypatch.delenv(name, raising=False)
+    sid = api.source()["id"]
+    path = tmp_path / "tui.toml"
+    # The file names a dead server too: the command line's must still win on retry.
+    _write_config(path, "http://127.0.0.1:1", "not-a-jwt", api.workspace)
+    app = _app_from(ConfigSource(server=live_server.url, path=path))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: _message(app), "connect screen")
         assert "refused the token" in _message(app)
-        client.token = api.token  # as if the user fixed the config
+        _write_config(path, "http://127.0.0.1:1", api.token, api.workspace)
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "back to sources")
-        sources = app.screen
-        assert isinstance(sources, SourcesScreen)
-        await until(pilot, lambda: len(sources.sources) == 1, "sources after retry")
+        await _sources_after_retry(pilot, app, 1)
+        assert (app.client.server, app.client.token) == (live_server.url, api.token)
+        await until(pilot, lambda: sid in app.followed, "live feed on the new client")
+
+
+async def test_unreadable_config_file_is_explained_on_retry(
+    api: Api, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "tui.toml"
+    _write_config(path, live_server.url, "not-a-jwt", api.workspace)
+    app = _app_from(ConfigSource(path=path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _message(app), "connect screen")
+        path.write_text('token = "half a string\n', encoding="utf-8")
+        await pilot.press("r")
+        hint = app.screen.query_one("#connect-hint", Static)
+        await until(pilot, lambda: "cannot read" in text_of(hint), "config error shown")
+        assert str(path) in text_of(hint)
+        assert isinstance(app.screen, ConnectScreen)
+
+
+async def test_token_and_workspace_typed_on_the_connect_screen(
+    api: Api, live_server: LiveServer, make_app: Any
+) -> None:
+    api.source()
+    app = make_app(LocalSyncClient(live_server.url, "not-a-jwt", "ws-someone-else"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _message(app), "connect screen")
+        assert "refused the token" in _message(app)
+        assert app.screen.query_one("#connect-token", Input).password  # masked
+        await pilot.press("t", *api.token, "enter")
+        await until(pilot, lambda: "Workspace not granted" in _message(app), "token accepted")
+        await pilot.press("tab", *api.workspace, "enter")
+        await _sources_after_retry(pilot, app, 1)
+        assert (app.client.token, app.client.workspace) == (api.token, api.workspace)
+
+
+async def test_wrong_address_goes_to_the_connect_screen(
+    api: Api, live_server: LiveServer, make_app: Any
+) -> None:
+    app = make_app(LocalSyncClient(live_server.url + "/nope", api.token, api.workspace))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _message(app), "connect screen")
+        assert "No Local Sync server at this address" in _message(app)
+        assert "HTTP 404" in _message(app)
+
+
+async def test_bad_gateway_is_a_toast_with_its_status(
+    api: Api, bad_gateway: str, make_app: Any
+) -> None:
+    app = make_app(LocalSyncClient(bad_gateway, api.token, api.workspace))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(
+            pilot,
+            lambda: any("HTTP 502 Bad Gateway" in n.message for n in app._notifications),
+            "toast with the status",
+        )
+        assert isinstance(app.screen, SourcesScreen)
 
 
 async def test_workspace_not_granted(api: Api, live_server: LiveServer, make_app: Any) -> None:

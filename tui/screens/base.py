@@ -7,14 +7,21 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from textual.screen import Screen
 from textual.widget import Widget
 
-from tui.client import ClientError, Forbidden, LocalSyncClient, ServerUnreachable, Unauthenticated
+from tui.client import (
+    ClientError,
+    Forbidden,
+    LocalSyncClient,
+    NoGraphQLEndpoint,
+    ServerUnreachable,
+    Unauthenticated,
+)
 
 if TYPE_CHECKING:
     from tui.app import LocalSyncApp
 
 T = TypeVar("T")
 R = TypeVar("R")
-FATAL = (ServerUnreachable, Unauthenticated, Forbidden)
+FATAL = (ServerUnreachable, NoGraphQLEndpoint, Unauthenticated, Forbidden)
 """Errors no retry on this screen can fix: they send the user to the connect screen."""
 
 LOADING_DELAY = 0.3
