@@ -14,7 +14,13 @@ from tui.messages import LiveEvent
 from tui.screens.base import BaseScreen
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.file_tree import FileTree
+from tui.widgets.filter_box import FilterBox
 from tui.widgets.state_badge import state_badge
+
+DELETED_NOTE = (
+    "This file was deleted.\n\nIts history keeps every version it had: press h to see them."
+)
+"""Shown in place of the content of a deleted file, whose content is null."""
 
 
 class FilesScreen(BaseScreen[None]):
@@ -40,7 +46,7 @@ class FilesScreen(BaseScreen[None]):
         yield Static(f"{self.source.name} · files", classes="screen-title")
         with Horizontal():
             with Vertical(id="file-side"):
-                yield Input(placeholder="filter paths (/)", id="filter")
+                yield FilterBox(placeholder="filter paths (/)", id="filter")
                 yield FileTree(id="tree")
             with Vertical(id="file-main"):
                 yield Static("Choose a file.", id="file-title")
@@ -58,7 +64,10 @@ class FilesScreen(BaseScreen[None]):
         self.reload()
 
     def reload(self) -> None:
+        """Fetch the file list and the open file again (same text keeps the reading place)."""
         self._load()
+        if self.chosen is not None:
+            self._open(self.chosen)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -70,11 +79,10 @@ class FilesScreen(BaseScreen[None]):
             return
         self.files = files
         self._redraw_tree()
-        if self.chosen is not None:
-            match = [f for f in self.files if f.path == self.chosen.path]
-            if match:
-                self.chosen = match[0]
-                self._open(match[0])
+        chosen = self.chosen
+        if chosen is not None:
+            # Only the open file's state and conflict: reload and _live decide on its content.
+            self.chosen = next((f for f in files if f.path == chosen.path), chosen)
 
     def _redraw_tree(self) -> None:
         needle = self.query_one("#filter", Input).value
@@ -85,6 +93,7 @@ class FilesScreen(BaseScreen[None]):
         self._redraw_tree()
 
     @on(Input.Submitted, "#filter")
+    @on(FilterBox.Left)
     def _filter_done(self) -> None:
         self.query_one("#tree", FileTree).focus()
 
@@ -104,9 +113,13 @@ class FilesScreen(BaseScreen[None]):
         await self.show_content(content)
 
     async def show_content(self, content: FileContent) -> None:
+        """Show ``content``; the text already shown is left alone, keeping the reader's place."""
+        shown = self.content
         self.content = content
         self._show_title()
-        text = content.content if content.content is not None else "(deleted)"
+        if shown is not None and (shown.path, shown.content) == (content.path, content.content):
+            return
+        text = content.content if content.content is not None else DELETED_NOTE
         self.query_one("#plain", TextArea).load_text(text)
         await self.query_one("#rendered", Markdown).update(text)
 
@@ -143,5 +156,14 @@ class FilesScreen(BaseScreen[None]):
 
     @on(LiveEvent)
     def _live(self, message: LiveEvent) -> None:
-        if message.event.source_id == self.source.id:
-            self.reload()
+        """Any change of the source refreshes the tree; only one of its path, the open file.
+
+        Reloading the open file for another file's change would throw its reader
+        back to the top for nothing.
+        """
+        event = message.event
+        if event.source_id != self.source.id:
+            return
+        self._load()
+        if self.chosen is not None and event.path == self.chosen.path:
+            self._open(self.chosen)

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.message import Message
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import NodeID, TreeNode
 
 from tui.client import FileInfo
 from tui.widgets.state_badge import state_badge
@@ -25,6 +25,10 @@ class FileTree(Tree[FileInfo | None]):
         self.guide_depth = 3
         self.files: list[FileInfo] = []
         self.needle = ""
+        self.collapsed: set[str] = set()
+        """Folders (``notes/sub``) the user closed; every rebuild keeps them closed."""
+        self._folders: dict[str, TreeNode[FileInfo | None]] = {}
+        self._folder_paths: dict[NodeID, str] = {}
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _: self._restyle())
@@ -37,35 +41,64 @@ class FileTree(Tree[FileInfo | None]):
     def show(self, files: list[FileInfo], needle: str = "") -> None:
         """Rebuild from ``files``, keeping only paths containing ``needle``.
 
-        The cursor stays on the file it was on, so a live reload never moves it.
+        A live reload rebuilds the tree, so it must not undo what the user did:
+        the cursor stays on the file or folder it was on, and folders the user
+        closed stay closed (even those a filter hid for a while).
         """
-        current = self.cursor_node.data if self.cursor_node is not None else None
-        kept_path = current.path if current is not None else None
+        kept = self._key(self.cursor_node)
+        self._remember_collapsed()
         self.files, self.needle = files, needle
         self.clear()
-        folders: dict[str, TreeNode[FileInfo | None]] = {"": self.root}
+        self._folders, self._folder_paths = {"": self.root}, {}
         wanted = needle.lower()
         for file in sorted(files, key=lambda f: f.path):
             if wanted and wanted not in file.path.lower():
                 continue
-            *dirs, name = file.path.split("/")
-            parent = self.root
-            prefix = ""
-            for part in dirs:
-                prefix = f"{prefix}/{part}" if prefix else part
-                if prefix not in folders:
-                    folders[prefix] = parent.add(Text(part + "/", style="bold"), expand=True)
-                parent = folders[prefix]
+            folder, _, name = file.path.rpartition("/")
             label = Text.assemble(name, " ", state_badge(file.state, self.app.theme_variables))
-            parent.add_leaf(label, data=file)
+            self._folder(folder).add_leaf(label, data=file)
         self.root.expand()
+        self._put_cursor_on(kept)
+
+    def _remember_collapsed(self) -> None:
+        """Read the open or closed state of the folders shown now, before they go."""
+        for path, node in self._folders.items():
+            if not path:
+                continue
+            if node.is_expanded:
+                self.collapsed.discard(path)
+            else:
+                self.collapsed.add(path)
+
+    def _folder(self, path: str) -> TreeNode[FileInfo | None]:
+        """The node of folder ``path`` (``""`` is the root), added with its parents if new."""
+        if path in self._folders:
+            return self._folders[path]
+        parent, _, name = path.rpartition("/")
+        node = self._folder(parent).add(
+            Text(name + "/", style="bold"), expand=path not in self.collapsed
+        )
+        self._folders[path], self._folder_paths[node.id] = node, path
+        return node
+
+    def _key(self, node: TreeNode[FileInfo | None] | None) -> str | None:
+        """What a node stands for across rebuilds: a file's path, or a folder's path and "/"."""
+        if node is None:
+            return None
+        if node.data is not None:
+            return node.data.path
+        folder = self._folder_paths.get(node.id)
+        return None if folder is None else folder + "/"
+
+    def _put_cursor_on(self, key: str | None) -> None:
+        """Move the cursor to the line standing for ``key``, or to the top."""
         self.cursor_line = 0
-        if kept_path is not None:
-            for line in range(self.last_line + 1):
-                node = self.get_node_at_line(line)
-                if node is not None and node.data is not None and node.data.path == kept_path:
-                    self.cursor_line = line
-                    break
+        if key is None:
+            return
+        for line in range(self.last_line + 1):
+            if self._key(self.get_node_at_line(line)) == key:
+                self.cursor_line = line
+                return
 
     @on(Tree.NodeSelected)
     def _chosen(self, event: Tree.NodeSelected[FileInfo | None]) -> None:
