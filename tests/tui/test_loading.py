@@ -80,6 +80,7 @@ async def test_keys_still_work_after_a_slow_load(
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
         tree = app.screen.query_one(FileTree)
+        await until(pilot, lambda: tree.loading, "indicator shown")
         await until(pilot, lambda: len(tree.files) == 2 and not tree.loading, "files loaded")
         await pilot.pause()
         assert tree.has_focus
