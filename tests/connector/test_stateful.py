@@ -21,7 +21,7 @@ from tests.factories import Api, sha
 
 # Text files the server accepts: NUL is refused as not text (that refusal has its
 # own tests), and lone surrogates cannot be written as UTF-8 at all.
-TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+TEXT = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 NAMES = ["a.md", "sub/b.md", "sub/deep/c.md", "é.md"]
 SIDES = st.integers(0, 1)

@@ -77,7 +77,7 @@ def test_a_failure_at_commit_leaves_no_item_of_the_batch(
     assert api.file(sid, "kept.md")["content"] == "v1\n"
     assert len(api.history(sid, "kept.md")) == 1
     with db_engine.connect() as conn:
-        processed = conn.execute(
+        processed: int = conn.execute(
             text("SELECT count(*) FROM operations WHERE source_id = :s"), {"s": sid}
         ).scalar_one()
     assert processed == 1  # only the first batch's operation

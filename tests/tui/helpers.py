@@ -42,13 +42,15 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.wait_for_scheduled_animations()
 
 
-async def open_merge(pilot: Pilot[Any], conflict_id: str) -> MergeScreen:
+async def open_merge(
+    pilot: Pilot[Any], conflict_id: str, on_dismiss: Callable[[bool | None], None] | None = None
+) -> MergeScreen:
     """Open the merge screen of ``conflict_id`` over the sources screen, its regions drawn."""
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
     merge = MergeScreen(conflict_id)
-    app.push_screen(merge)
+    app.push_screen(merge, on_dismiss)
     await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
-    await until(pilot, lambda: merge.query(RegionBlock), "regions drawn")
+    await until(pilot, lambda: merge.query(RegionBlock) or not merge.region_count, "drawn")
     await pilot.pause()
     return merge

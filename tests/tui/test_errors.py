@@ -9,12 +9,11 @@ from textual.widgets import Input, Static
 from tests.conftest import LiveServer
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import LOCAL, PATH, RAVEN, three_region_conflict
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import open_merge, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.config import ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE, ConfigSource
 from tui.screens.connect import ConnectScreen
-from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 
 
@@ -150,20 +149,12 @@ async def test_workspace_not_granted(api: Api, live_server: LiveServer, make_app
         assert "ws-someone-else" in _message(app)
 
 
-async def _open_merge(pilot: Any, app: Any, conflict_id: str) -> MergeScreen:
-    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-    screen = MergeScreen(conflict_id)
-    app.push_screen(screen)
-    await until(pilot, lambda: screen.conflict is not None, "conflict loaded")
-    return screen
-
-
 async def test_conflict_resolved_elsewhere_is_not_overwritten(api: Api, make_app: Any) -> None:
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open_merge(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         api.resolve(conflict["id"], "keep_raven")  # someone else, meanwhile
         await pilot.press("L", "ctrl+s")
         await until(pilot, lambda: app.screen is not merge, "merge screen closed")
@@ -178,7 +169,7 @@ async def test_stale_revision_reloads_and_keeps_the_choices_that_still_apply(
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open_merge(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         before = merge.conflict
         assert before is not None
         await pilot.press("1", "1", "2")

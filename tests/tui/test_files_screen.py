@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
@@ -51,7 +52,7 @@ def shown(tree: FileTree) -> list[str]:
     for line in range(tree.last_line + 1):
         node = tree.get_node_at_line(line)
         if node is not None:
-            lines.append(node.label.plain)
+            lines.append(_plain(node.label))
     return lines
 
 
@@ -59,7 +60,7 @@ async def cursor_to(pilot: Pilot[Any], tree: FileTree, label: str) -> None:
     """Walk the tree's cursor down with the arrow key onto the line starting with ``label``."""
     for _ in range(tree.last_line + 1):
         node = tree.cursor_node
-        if node is not None and node.label.plain.startswith(label):
+        if node is not None and _plain(node.label).startswith(label):
             return
         await pilot.press("down")
     raise AssertionError(f"{label} is not in the tree: {shown(tree)}")
@@ -169,7 +170,7 @@ async def test_collapsed_folder_stays_collapsed_after_a_live_change(
         await until(pilot, lambda: len(files.files) == 3, "new file listed")
         assert shown(tree) == ["journal/", "day.md ●", "notes/", "readme.md ●"]
         cursor = tree.cursor_node
-        assert cursor is not None and cursor.label.plain == "notes/"
+        assert cursor is not None and _plain(cursor.label) == "notes/"
 
 
 async def test_escape_in_filter_clears_it_and_returns_to_tree(api: Api, make_app: Any) -> None:
@@ -202,3 +203,7 @@ async def test_escape_from_tree_goes_back(api: Api, make_app: Any) -> None:
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "back to sources")
         assert files not in app.screen_stack
+
+
+def _plain(label: str | Text) -> str:
+    return label if isinstance(label, str) else label.plain

@@ -6,6 +6,7 @@ from typing import Any
 from gql import GraphQLRequest
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tests.factories import Api, upsert
@@ -27,8 +28,18 @@ class SlowClient(LocalSyncClient):
 
     async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
         if self.slow:
-            await asyncio.sleep(LOADING_DELAY + 0.5)
+            await asyncio.sleep(LOADING_DELAY + 1.5)
         return await super()._execute(document, **variables)
+
+
+def shown(widget: Widget) -> list[bool]:
+    """Records each time ``widget`` starts loading, however briefly.
+
+    Polling could miss a short indicator on a loaded machine; a watcher cannot.
+    """
+    seen: list[bool] = []
+    widget.watch(widget, "loading", lambda on: seen.append(True) if on else None, init=False)
+    return seen
 
 
 async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_app: Any) -> None:
@@ -53,12 +64,12 @@ async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_
         await until(pilot, lambda: inbox.conflicts and not conflicts.loading, "inbox loaded")
 
         merge = MergeScreen(conflict["id"])
-        app.push_screen(merge)
-        await until(pilot, lambda: app.screen is merge and merge.query("#result-box"), "merge")
+        await app.push_screen(merge)
         sides, result = merge.query_one("#sides"), merge.query_one("#result-box")
-        await until(pilot, lambda: sides.loading and result.loading, "merge loading")
+        sides_shown, result_shown = shown(sides), shown(result)
         await until(pilot, lambda: merge.conflict is not None and not sides.loading, "loaded")
         await until(pilot, lambda: merge.result_text and not result.loading, "preview loaded")
+        assert sides_shown and result_shown
 
         # Whether a quick load flashes no indicator depends on the clock, which
         # tests do not assert; the choice itself still lands.

@@ -9,26 +9,15 @@ from textual.widgets import Static, TextArea
 
 from tests.factories import Api, delete, sha, upsert
 from tests.tui.conftest import BASE, LOCAL, PATH, RAVEN, three_region_conflict
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import open_merge, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.edit_region import EditRegionScreen
-from tui.screens.merge import DELETED, MergeScreen
-from tui.screens.sources import SourcesScreen
+from tui.screens.merge import DELETED
 from tui.widgets.result_view import ResultView
 
 SETTLED = LOCAL.replace("alpha LOCAL", "alpha RAVEN")
 """A newer local side that agrees with raven on region 1: the conflict keeps regions 2, 3."""
-
-
-async def _open(
-    pilot: Any, app: Any, conflict_id: str, done: list[bool] | None = None
-) -> MergeScreen:
-    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-    merge = MergeScreen(conflict_id)
-    app.push_screen(merge, None if done is None else done.append)
-    await until(pilot, lambda: merge.conflict is not None and merge.result_text, "loaded")
-    return merge
 
 
 async def _edit(pilot: Any, app: Any, text: str) -> None:
@@ -46,7 +35,7 @@ async def test_a_stale_save_keeps_the_choices_whose_lines_did_not_change(
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("1", "2")  # region 1 local, region 2 raven
         await _edit(pilot, app, "gamma MINE")  # region 3, typed without its newline
         await until(pilot, lambda: merge.unresolved == 0, "all decided")
@@ -72,7 +61,7 @@ async def test_reloading_keeps_every_choice(api: Api, make_app: Any) -> None:
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("1", "2")
         await until(pilot, lambda: len(merge.state.decisions) == 2, "two choices")
         before = merge.conflict
@@ -86,7 +75,7 @@ async def test_undo_returns_to_the_region_it_undoes(api: Api, make_app: Any) -> 
     conflict = three_region_conflict(api, sid)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"])
+        merge = await open_merge(pilot, conflict["id"])
         await pilot.press("1", "2")
         assert merge.current == 3
         await pilot.press("z")
@@ -104,7 +93,7 @@ async def test_base_cannot_be_taken_when_no_base_is_known(api: Api, make_app: An
     assert item["status"] == "conflict"
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, item["conflictId"])
+        merge = await open_merge(pilot, item["conflictId"])
         assert merge.conflict is not None and not merge.conflict.base_known
         await pilot.press("0")
         assert merge.state.decisions == {} and merge.current == 1
@@ -120,7 +109,7 @@ async def test_a_deleted_side_offers_whole_file_choices_only(api: Api, make_app:
     assert item["status"] == "conflict", item
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, item["conflictId"])
+        merge = await open_merge(pilot, item["conflictId"])
         assert merge.deleted_side == "local" and merge.unresolved == 1
         assert "local side deleted this file" in text_of(merge.query_one("#merge-status", Static))
         await pilot.press("1", "e")  # no region can be picked or edited
@@ -152,9 +141,9 @@ async def test_a_second_ctrl_s_does_not_cancel_the_first_save(
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     app = LocalSyncApp(_SlowClient(client.server, client.token, client.workspace), live=False)
-    done: list[bool] = []
+    done: list[bool | None] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        merge = await _open(pilot, app, conflict["id"], done)
+        merge = await open_merge(pilot, conflict["id"], done.append)
         await pilot.press("L")
         await until(pilot, lambda: merge.unresolved == 0, "whole file chosen")
         await pilot.press("ctrl+s")
