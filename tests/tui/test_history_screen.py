@@ -41,3 +41,21 @@ async def test_restore_asks_and_r_only_reloads(api: Api, make_app: Any) -> None:
         await pilot.press("y")
         await until(pilot, lambda: versions.row_count == 3, "restored as a new version")
     assert api.file(sid, "a.md")["content"] == "one\n"
+
+
+async def test_restore_on_an_import_only_source_is_explained(api: Api, make_app: Any) -> None:
+    sid = api.source(mode="import_only")["id"]
+    api.push(sid, upsert("a.md", "one\n"))
+    api.push(sid, upsert("a.md", "two\n", base=sha("one\n")))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _history(pilot, app, "a.md")
+        await pilot.press("down", "R")
+        await until(
+            pilot,
+            lambda: any("bidirectional sources only" in n.message for n in app._notifications),
+            "explained",
+        )
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert api.file(sid, "a.md")["content"] == "two\n"
+    assert len(api.history(sid, "a.md")) == 2
