@@ -6,8 +6,10 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tui.screens.files import FilesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
+from tui.widgets.file_tree import FileTree
 from tui.widgets.merge_region import RegionBlock
 
 
@@ -54,3 +56,19 @@ async def open_merge(
     await until(pilot, lambda: merge.query(RegionBlock) or not merge.region_count, "drawn")
     await pilot.pause()
     return merge
+
+
+async def open_files(pilot: Pilot[Any], count: int) -> FilesScreen:
+    """Open the only source's files screen, its ``count`` files listed, the tree focused."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+    sources = app.screen
+    assert isinstance(sources, SourcesScreen)
+    await until(pilot, lambda: sources.sources, "sources loaded")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
+    files = app.screen
+    assert isinstance(files, FilesScreen)
+    tree = files.query_one(FileTree)
+    await until(pilot, lambda: len(files.files) == count and tree.has_focus, "files loaded")
+    return files

@@ -7,7 +7,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from tests.factories import Api, delete, sha, upsert
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import open_files, text_of, until
 from tui.client import FileContent, LocalSyncClient
 from tui.screens.files import DELETED_NOTE, FilesScreen
 from tui.screens.history import HistoryScreen
@@ -28,22 +28,6 @@ class CountingClient(LocalSyncClient):
     async def file(self, source_id: str, path: str) -> FileContent:
         self.opened.append(path)
         return await super().file(source_id, path)
-
-
-async def open_files(pilot: Pilot[Any], count: int) -> FilesScreen:
-    """Open the only source's files screen, its ``count`` files listed, the tree focused."""
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-    sources = app.screen
-    assert isinstance(sources, SourcesScreen)
-    await until(pilot, lambda: sources.sources, "sources loaded")
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
-    files = app.screen
-    assert isinstance(files, FilesScreen)
-    tree = files.query_one(FileTree)
-    await until(pilot, lambda: len(files.files) == count and tree.has_focus, "files loaded")
-    return files
 
 
 def shown(tree: FileTree) -> list[str]:

@@ -7,8 +7,7 @@ from textual.widgets import Input
 
 from tests.factories import Api, upsert
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import until
-from tui.screens.files import FilesScreen
+from tests.tui.helpers import open_files, until
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.file_tree import FileTree
@@ -57,16 +56,8 @@ async def test_filter_by_keys_keeps_matching_files(api: Api, make_app: Any) -> N
     )
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        sources = app.screen
-        assert isinstance(sources, SourcesScreen)
-        await until(pilot, lambda: sources.sources, "sources loaded")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
-        files = app.screen
-        assert isinstance(files, FilesScreen)
+        files = await open_files(pilot, 4)
         tree = files.query_one(FileTree)
-        await until(pilot, lambda: len(files.files) == 4 and tree.has_focus, "files loaded")
 
         def shown() -> list[str]:
             paths = []

@@ -20,13 +20,12 @@ from textual.widgets import Markdown, TextArea
 from backend.models import Conflict, File, Version
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import open_merge, settle, text_of, until
+from tests.tui.helpers import open_files, open_merge, settle, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.connect import ConnectScreen
 from tui.screens.edit_region import EditRegionScreen
-from tui.screens.files import FilesScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.inbox import InboxScreen
 from tui.screens.sources import SourcesScreen
@@ -160,16 +159,8 @@ def test_files_with_chosen_file(snap_compare: Any, client: LocalSyncClient, api:
     app = LocalSyncApp(client, live=False)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        sources = app.screen
-        assert isinstance(sources, SourcesScreen)
-        await until(pilot, lambda: sources.sources, "sources loaded")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
-        files = app.screen
-        assert isinstance(files, FilesScreen)
+        files = await open_files(pilot, 3)
         tree = files.query_one(FileTree)
-        await until(pilot, lambda: len(files.files) == 3 and tree.has_focus, "files loaded")
         await pilot.pause()
         # The tree reads: notes/, ideas.md, plan.md, readme.md.
         await pilot.press("down", "down")
