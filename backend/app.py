@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from backend.auth import load_secret
 from backend.db import make_engine, run_migrations
-from backend.graphql.schema import graphql_router
+from backend.graphql.router import graphql_router
 from backend.rest.deps import Runtime
 from backend.rest.errors import UnexpectedErrors, install_error_handlers
 from backend.rest.limits import BodyLimitMiddleware

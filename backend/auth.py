@@ -23,6 +23,8 @@ class Principal:
     user: str
     workspaces: frozenset[str]
     workspace_id: str
+    expires_at: float | None = None
+    """The token's ``exp`` (Unix seconds): live feeds end when it passes."""
 
 
 def load_secret(settings: Settings) -> str:
@@ -107,4 +109,10 @@ def authenticate(
     granted = frozenset(claims["workspaces"])
     if workspace not in granted:
         raise Forbidden(f"token does not grant workspace {workspace!r}")
-    return Principal(user=str(claims["sub"]), workspaces=granted, workspace_id=workspace)
+    expires = claims.get("exp")
+    return Principal(
+        user=str(claims["sub"]),
+        workspaces=granted,
+        workspace_id=workspace,
+        expires_at=float(expires) if isinstance(expires, int | float) else None,
+    )

@@ -63,6 +63,49 @@ class Settings(BaseSettings):
     graphql_ide: bool = True
     """Serve GraphiQL on ``GET /graphql``."""
 
+    graphql_max_cost: int = 1000
+    """Cost budget of one GraphQL operation; content-bearing and CPU-heavy fields count
+    against it, multiplied by the page sizes around them, before anything runs."""
+
+    graphql_max_response_bytes: int = 32 * MIB
+    """Most content (file and version text, diffs, previews) one GraphQL operation may return."""
+
+    json_offload_bytes: int = 64 * 1024
+    """Request bodies larger than this are parsed as JSON on a worker thread, never on the
+    event loop, so one big body cannot stall every other request."""
+
+    max_json_values: int = 100_000
+    """Most JSON values (objects, arrays, strings, numbers...) one request body may hold;
+    a body of a million empty arrays is refused before it is built in memory."""
+
+    max_json_depth: int = 64
+    """Deepest nesting of arrays and objects one request body may hold."""
+
+    header_timeout_seconds: float = 10.0
+    """A connection must send a request's complete headers within this time, or is closed."""
+
+    body_timeout_seconds: float = 30.0
+    """Longest wait for the next chunk of a request body before answering 408."""
+
+    keep_alive_seconds: int = 5
+    """An idle keep-alive connection is closed after this many seconds."""
+
+    ws_max_message_bytes: int = 16 * MIB
+    """Largest WebSocket message accepted (GraphQL over WebSocket)."""
+
+    max_subscriptions_per_connection: int = 100
+    """Most live subscriptions one WebSocket connection may hold open at once."""
+
+    max_subscriptions_per_token: int = 1000
+    """Most live subscriptions one token may hold open at once, over all its connections
+    to this server process."""
+
+    db_pool_timeout_seconds: float = 5.0
+    """Longest wait for a pooled database connection before answering 503 / UNAVAILABLE."""
+
+    retry_after_seconds: int = 2
+    """``Retry-After`` sent with a 503 when the database is busy."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:

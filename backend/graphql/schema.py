@@ -1,21 +1,16 @@
-"""The Strawberry schema and its FastAPI router."""
-
-from typing import Any
+"""The Strawberry schema: types, operations and the extensions every operation runs through."""
 
 import strawberry
 from graphql import GraphQLError
-from starlette.requests import HTTPConnection
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionContext
 
 from backend.errors import LocalSyncError
-from backend.graphql.context import Context, OperationLoaders
+from backend.graphql.context import OperationLoaders
 from backend.graphql.errors import ErrorCodes
 from backend.graphql.mutations import Mutation
 from backend.graphql.queries import Query
 from backend.graphql.subscriptions import Subscription
-from backend.rest.deps import Runtime
 from backend.settings import Settings
 
 
@@ -46,22 +41,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             ErrorCodes,
             OperationLoaders,
         ],
-    )
-
-
-def graphql_router(runtime: Runtime) -> GraphQLRouter[Any, None]:
-    """Mount at ``/graphql``; auth comes from headers or the WebSocket ``connection_init``."""
-
-    async def get_context(connection: HTTPConnection) -> Context:
-        headers = connection.headers
-        return Context(
-            runtime=runtime,
-            authorization=headers.get("authorization"),
-            workspace_header=headers.get("x-workspace-id"),
-        )
-
-    return GraphQLRouter(
-        build_schema(runtime.settings),
-        context_getter=get_context,
-        graphql_ide="graphiql" if runtime.settings.graphql_ide else None,
     )
