@@ -10,7 +10,15 @@ from backend.graphql.schema import build_schema
 from backend.rest.deps import Runtime
 
 
-def graphql_router(runtime: Runtime) -> GraphQLRouter[Any, None]:
+class LocalSyncRouter(GraphQLRouter[Context, None]):
+    """Strawberry's router with our transport policies (request bodies, live feeds)."""
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+
+
+def graphql_router(runtime: Runtime) -> LocalSyncRouter:
     """Mount at ``/graphql``; auth comes from headers or the WebSocket ``connection_init``."""
 
     async def get_context(connection: HTTPConnection) -> Context:
@@ -21,8 +29,9 @@ def graphql_router(runtime: Runtime) -> GraphQLRouter[Any, None]:
             workspace_header=headers.get("x-workspace-id"),
         )
 
-    return GraphQLRouter(
-        build_schema(runtime.settings),
+    return LocalSyncRouter(
+        runtime,
+        schema=build_schema(runtime.settings),
         context_getter=get_context,
         graphql_ide="graphiql" if runtime.settings.graphql_ide else None,
     )
