@@ -19,7 +19,7 @@ VERSION = "0.1.0"
 
 
 def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
-    engine = make_engine(settings.resolved_database_url())
+    engine = make_engine(settings)
     if migrate:
         run_migrations(engine)
     runtime = Runtime(settings=settings, engine=engine, secret=load_secret(settings))

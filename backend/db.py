@@ -7,30 +7,47 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from backend.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "localsync_read_only"
+MIGRATION_LOCK_KEY = 0x6C6F63616C73796E
+"""PostgreSQL advisory lock key ("localsyn" in ASCII) that serialises schema upgrades."""
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine tuned for the backend in ``url``.
+def make_engine(settings: Settings) -> Engine:
+    """Create an engine tuned for the configured database.
 
     SQLite runs in WAL mode and starts every transaction with ``BEGIN IMMEDIATE``:
     taking the write lock up front makes writers queue on ``busy_timeout`` instead
     of failing with "database is locked" when a read turns into a write.
+
+    Waiting for a pooled connection is bounded by ``db_pool_timeout_seconds``: a
+    request that cannot get one fails fast (503 / UNAVAILABLE) instead of queueing
+    behind work it cannot see the end of.
     """
+    url = settings.resolved_database_url()
+    pool: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_pool_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = make_url(url).database
+        in_memory = path in (None, "", ":memory:")
+        if path and not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        # An in-memory database lives in one connection per thread: it has no queue.
+        engine = create_engine(url, connect_args=connect_args, **({} if in_memory else pool))
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -52,10 +69,20 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 def run_migrations(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent, safe on every start)."""
+    """Bring the schema to the newest revision (idempotent, safe on every start).
+
+    Several servers may start at once on an empty database; each upgrade runs
+    alone, and the later ones find the schema already at head. PostgreSQL holds
+    an advisory lock for the upgrade's transaction (released at commit, or when
+    a crashed server's connection drops); on SQLite the transaction begins with
+    ``BEGIN IMMEDIATE``, whose file lock makes the others wait on ``busy_timeout``.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

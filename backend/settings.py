@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     retry_after_seconds: int = 2
     """``Retry-After`` sent with a 503 when the database is busy."""
 
+    db_pool_size: int = 10
+    """Database connections each server process keeps open (PostgreSQL, SQLite file)."""
+
+    db_pool_max_overflow: int = 20
+    """Extra connections a process may open beyond ``db_pool_size`` under load; more
+    requests than both together wait up to ``db_pool_timeout_seconds``."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:
