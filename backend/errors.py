@@ -8,6 +8,7 @@ LocalSyncError
 ├── NotFound            404  absent, or belongs to another workspace
 ├── StateConflict       409  state forbids the call (paused, mode, resolved, stale revision)
 ├── TooLarge            413  over a size limit
+├── TooManyRequests     429  over a count limit (live subscriptions)
 └── Unavailable         503  the database is busy or unreachable
 """
 
@@ -58,6 +59,11 @@ class StateConflict(LocalSyncError):
 class TooLarge(LocalSyncError):
     status = 413
     code = "TOO_LARGE"
+
+
+class TooManyRequests(LocalSyncError):
+    status = 429
+    code = "TOO_MANY_REQUESTS"
 
 
 class Unavailable(LocalSyncError):

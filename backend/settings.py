@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     """Extra connections a process may open beyond ``db_pool_size`` under load; more
     requests than both together wait up to ``db_pool_timeout_seconds``."""
 
+    ws_init_timeout_seconds: float = 10.0
+    """A WebSocket must send ``connection_init`` within this time, or is closed (4408)."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:

@@ -17,6 +17,7 @@ from backend.errors import (
     NotFound,
     StateConflict,
     TooLarge,
+    TooManyRequests,
     Unauthenticated,
     Unavailable,
 )
@@ -35,6 +36,8 @@ def graphql_code(exc: LocalSyncError) -> str:
         return "CONFLICT"
     if isinstance(exc, TooLarge):
         return "PAYLOAD_TOO_LARGE"
+    if isinstance(exc, TooManyRequests):
+        return "TOO_MANY_REQUESTS"
     if isinstance(exc, Unavailable):
         return "UNAVAILABLE"
     return "BAD_USER_INPUT"
