@@ -42,7 +42,8 @@ def make_engine(settings: Settings) -> Engine:
         in_memory = path in (None, "", ":memory:")
         if path and not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connect_args = {"check_same_thread": False, "timeout": 30}
+        busy = settings.sqlite_busy_timeout_seconds
+        connect_args = {"check_same_thread": False, "timeout": busy}
         # An in-memory database lives in one connection per thread: it has no queue.
         engine = create_engine(url, connect_args=connect_args, **({} if in_memory else pool))
         _tune_sqlite(engine)
@@ -58,7 +59,6 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = 10.0
     """A WebSocket must send ``connection_init`` within this time, or is closed (4408)."""
 
+    sqlite_busy_timeout_seconds: float = 30.0
+    """SQLite: longest wait for the write lock another connection holds before the
+    request answers 503 / UNAVAILABLE ("database is locked")."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:
