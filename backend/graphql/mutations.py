@@ -4,6 +4,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from anyio import to_thread
 from strawberry.types import Info
 
 from backend.errors import InvalidInput
@@ -159,11 +160,14 @@ class Mutation:
                 "INVALID_RESOLUTION",
             )
         if decisions is not None:
+            # Read, merge with no connection held, then store if the conflict is unchanged.
             chosen = to_decisions(decisions)
+            view = await ctx.read(
+                lambda s: preview.load_decision(s, ctx.workspace_id, conflict_id, revision)
+            )
+            decided = await to_thread.run_sync(lambda: preview.decide(view, chosen))
             result = await ctx.run(
-                lambda s: preview.resolve_with_decisions(
-                    s, ctx.workspace_id, conflict_id, chosen, settings, revision
-                )
+                lambda s: preview.store_decision(s, ctx.workspace_id, view, decided, settings)
             )
         else:
             value = resolution.value if resolution else None

@@ -1,4 +1,8 @@
-"""Diffs between two versions of one file."""
+"""Diffs between two versions of one file.
+
+:func:`load_diff` reads both contents in a short transaction; :func:`build_diff`
+diffs them after it closed, so a long diff never holds a pooled connection.
+"""
 
 from dataclasses import dataclass
 
@@ -13,6 +17,16 @@ from backend.services.sources import get_source
 
 
 @dataclass(frozen=True)
+class DiffInput:
+    path: str
+    from_hash: str
+    to_hash: str
+    old: str
+    new: str
+    context_lines: int
+
+
+@dataclass(frozen=True)
 class VersionDiff:
     from_hash: str
     to_hash: str
@@ -22,7 +36,7 @@ class VersionDiff:
     deletions: int
 
 
-def diff_versions(
+def load_diff(
     session: Session,
     workspace_id: str,
     source_id: str,
@@ -30,7 +44,9 @@ def diff_versions(
     from_hash: object,
     to_hash: object,
     context: int = 3,
-) -> VersionDiff:
+) -> DiffInput:
+    if not 0 <= context <= 50:
+        raise InvalidInput("contextLines must be between 0 and 50", "INVALID_CONTEXT")
     source = get_source(session, workspace_id, source_id)
     file = find_file(session, source.id, normalise_path(path))
     if file is None:
@@ -46,21 +62,19 @@ def diff_versions(
         raise NotFound("version not found in this file's history", "VERSION_NOT_FOUND")
     old = load_blob(session, old_hash) or ""
     new = load_blob(session, new_hash) or ""
-    found = hunks(old, new, _context(context))
+    return DiffInput(file.relative_path, old_hash, new_hash, old, new, context)
+
+
+def build_diff(given: DiffInput) -> VersionDiff:
+    """Hunks and ``git diff`` text of two loaded versions (CPU only, no database)."""
+    old, new, context = given.old, given.new, given.context_lines
+    found = hunks(old, new, context)
     kinds = [line.kind for h in found for line in h.lines]
     return VersionDiff(
-        old_hash,
-        new_hash,
+        given.from_hash,
+        given.to_hash,
         found,
-        unified_diff(
-            old, new, _context(context), f"a/{file.relative_path}", f"b/{file.relative_path}"
-        ),
+        unified_diff(old, new, context, f"a/{given.path}", f"b/{given.path}"),
         kinds.count("insert"),
         kinds.count("delete"),
     )
-
-
-def _context(value: int) -> int:
-    if not 0 <= value <= 50:
-        raise InvalidInput("contextLines must be between 0 and 50", "INVALID_CONTEXT")
-    return value

@@ -2,6 +2,12 @@
 
 The terminal app and the API both resolve through :func:`decide`, so the text a
 person sees after choosing region by region is exactly what the server stores.
+
+Each use comes in parts: ``load_*`` reads what the work needs in a short
+transaction, the pure part (:func:`build_preview`, :func:`decide`) merges after
+that transaction closed, and :func:`store_decision` re-checks in a new one. A
+merge of two large sides takes seconds of CPU; holding a pooled connection for
+it would starve every other request.
 """
 
 from collections.abc import Mapping
@@ -46,6 +52,18 @@ class LineChange:
 
 
 @dataclass(frozen=True)
+class ConflictView:
+    """A conflict's three sides as read at one revision, and how its source merges."""
+
+    sides: ConflictSides
+    granularity: Literal["line", "word"]
+
+    @property
+    def conflict(self) -> Conflict:
+        return self.sides.conflict
+
+
+@dataclass(frozen=True)
 class Preview:
     sides: ConflictSides
     merge: MergeResult
@@ -60,15 +78,30 @@ class Preview:
         return self.sides.conflict
 
 
+@dataclass(frozen=True)
+class PreviewInput:
+    view: ConflictView
+    context_lines: int
+
+
 def word_or_line(source: Source) -> Literal["line", "word"]:
     return "word" if source.merge_granularity == "word" else "line"
 
 
-def merge_sides(sides: ConflictSides, source: Source) -> tuple[MergeResult, bool]:
+def load_view(
+    session: Session, workspace_id: str, conflict_id: object, source_id: object = None
+) -> ConflictView:
+    conflict = get_conflict(session, workspace_id, conflict_id, source_id)
+    source = get_source(session, workspace_id, conflict.source_id)
+    return ConflictView(conflict_sides(session, conflict), word_or_line(source))
+
+
+def merge_sides(view: ConflictView) -> tuple[MergeResult, bool]:
     """Three-way when the base content is stored; otherwise every difference is a region."""
+    sides = view.sides
     local, remote = sides.local or "", sides.remote or ""
     if sides.base is not None:
-        return merge3way(sides.base, local, remote, granularity=word_or_line(source)), True
+        return merge3way(sides.base, local, remote, granularity=view.granularity), True
     return merge_without_base(local, remote), False
 
 
@@ -103,26 +136,30 @@ def _changes(local: str, remote: str) -> list[LineChange]:
     return out
 
 
-def conflict_preview(
+def load_preview(
     session: Session,
     workspace_id: str,
     conflict_id: object,
     context_lines: int = 3,
     source_id: object = None,
-) -> Preview:
+) -> PreviewInput:
+    """Everything :func:`build_preview` needs; the context is checked before any read."""
     if not 0 <= context_lines <= 50:
         raise InvalidInput("contextLines must be between 0 and 50", "INVALID_CONTEXT")
-    conflict = get_conflict(session, workspace_id, conflict_id, source_id)
-    source = get_source(session, workspace_id, conflict.source_id)
-    sides = conflict_sides(session, conflict)
-    merge, base_known = merge_sides(sides, source)
+    return PreviewInput(load_view(session, workspace_id, conflict_id, source_id), context_lines)
+
+
+def build_preview(given: PreviewInput) -> Preview:
+    """The diff and three-way regions of a loaded conflict (CPU only, no database)."""
+    sides = given.view.sides
+    merge, base_known = merge_sides(given.view)
     local, remote = sides.local or "", sides.remote or ""
     kinds = [entry.kind for entry in diff_lines(local, remote)]
     return Preview(
         sides,
         merge,
         base_known,
-        hunks(local, remote, context_lines),
+        hunks(local, remote, given.context_lines),
         _changes(local, remote),
         kinds.count("insert"),
         kinds.count("delete"),
@@ -137,17 +174,10 @@ class Decided:
 
 
 def decide(
-    session: Session,
-    workspace_id: str,
-    conflict_id: object,
-    decisions: Mapping[int, Decision],
-    *,
-    partial: bool = False,
+    view: ConflictView, decisions: Mapping[int, Decision], *, partial: bool = False
 ) -> Decided:
     """Apply per-region decisions to a conflict; ``partial`` keeps markers where undecided."""
-    conflict = get_conflict(session, workspace_id, conflict_id)
-    source = get_source(session, workspace_id, conflict.source_id)
-    merge, _ = merge_sides(conflict_sides(session, conflict), source)
+    merge, _ = merge_sides(view)
     try:
         if partial:
             text, unresolved = render_partial(merge, decisions)
@@ -157,28 +187,35 @@ def decide(
         raise InvalidInput(str(exc), "INVALID_DECISIONS") from None
 
 
-def resolve_with_decisions(
-    session: Session,
-    workspace_id: str,
-    conflict_id: object,
-    decisions: Mapping[int, Decision],
-    settings: Settings,
-    revision: int | None = None,
-) -> ResolveResult:
-    """Resolve by region decisions; the text stored is exactly what :func:`decide` shows.
+def load_decision(
+    session: Session, workspace_id: str, conflict_id: object, revision: int | None = None
+) -> ConflictView:
+    """The view decisions apply to, refused when it is not the one they were chosen in.
 
     The revision is checked before the decisions: region numbers only mean
     something in the view they were chosen in, so a stale view must read as
     stale, not as decisions naming regions that no longer exist.
     """
-    check_current(get_conflict(session, workspace_id, conflict_id), revision)
-    decided = decide(session, workspace_id, conflict_id, decisions)
+    view = load_view(session, workspace_id, conflict_id)
+    check_current(view.conflict, revision)
+    return view
+
+
+def store_decision(
+    session: Session, workspace_id: str, view: ConflictView, decided: Decided, settings: Settings
+) -> ResolveResult:
+    """Resolve with the decided text, only if the conflict is still the view it came from.
+
+    The merge ran outside any transaction: a side replaced meanwhile (which bumps
+    the revision) or a resolution by someone else is refused as stale, never
+    overwritten by text merged from the old sides.
+    """
     return resolve_conflict(
         session,
         workspace_id,
-        conflict_id,
+        view.conflict.id,
         "manual_merge",
         settings,
         resolved_content=decided.text,
-        revision=revision,
+        revision=view.conflict.revision,
     )

@@ -1,9 +1,14 @@
-"""Conflicts, their previews and region decisions."""
+"""Conflicts, their previews and region decisions.
+
+Merges, diffs and word changes run on a worker thread after the read that fed
+them closed: they neither hold a pooled connection nor block the event loop.
+"""
 
 from datetime import datetime
 from enum import Enum
 
 import strawberry
+from anyio import to_thread
 from strawberry.types import Info
 
 from backend.graphql import loaders
@@ -163,8 +168,8 @@ class ConflictRegion:
             "Lines are paired by a line diff, not by position; see WordChangeLine."
         )
     )
-    def word_changes(self) -> list[WordChangeLine]:
-        return word_changes(self.base, self.local, self.remote)
+    async def word_changes(self) -> list[WordChangeLine]:
+        return await to_thread.run_sync(word_changes, self.base, self.local, self.remote)
 
 
 @strawberry.type
@@ -300,12 +305,12 @@ class Conflict:
     @strawberry.field(description="Diff, merge regions and the text with conflict markers.")
     async def preview(self, info: Info[Context, None], context_lines: int = 3) -> ConflictPreview:
         ctx = info.context
-        result = await ctx.read(
-            lambda s: preview_service.conflict_preview(
-                s, ctx.workspace_id, self.row.id, context_lines
-            )
+        loaded = await ctx.read(
+            lambda s: preview_service.load_preview(s, ctx.workspace_id, self.row.id, context_lines)
         )
-        return ConflictPreview.build(result)
+        return await to_thread.run_sync(
+            lambda: ConflictPreview.build(preview_service.build_preview(loaded))
+        )
 
     @strawberry.field(description="What the given decisions produce, without saving anything.")
     async def apply_decisions(
@@ -313,7 +318,8 @@ class Conflict:
     ) -> ResolutionPreview:
         ctx = info.context
         chosen = to_decisions(decisions)
-        result = await ctx.read(
-            lambda s: preview_service.decide(s, ctx.workspace_id, self.row.id, chosen, partial=True)
+        view = await ctx.read(lambda s: preview_service.load_view(s, ctx.workspace_id, self.row.id))
+        result = await to_thread.run_sync(
+            lambda: preview_service.decide(view, chosen, partial=True)
         )
         return ResolutionPreview(text=result.text, unresolved=result.unresolved)

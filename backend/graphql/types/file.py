@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from anyio import to_thread
 from strawberry.types import Info
 
 from backend.graphql import loaders
@@ -104,6 +105,17 @@ class FileDiff:
     hunks: list[DiffHunk]
     unified: str = strawberry.field(description="The diff as `git diff` prints it.")
 
+    @classmethod
+    def build(cls, diff: diffs.VersionDiff) -> "FileDiff":
+        return cls(
+            from_hash=diff.from_hash,
+            to_hash=diff.to_hash,
+            insertions=diff.insertions,
+            deletions=diff.deletions,
+            hunks=[DiffHunk.from_hunk(h) for h in diff.hunks],
+            unified=diff.unified,
+        )
+
 
 @strawberry.type
 class File:
@@ -155,17 +167,17 @@ class File:
                 ctx.workspace_id,
                 self.source_id,
                 self.path,
-                limit=size + 1,
+                limit=size,
                 before=before,
                 with_content=False,
             )
         )
         rows = history.versions
-        edges = [Edge(cursor=encode_cursor(v.seq), node=Version.from_model(v)) for v in rows[:size]]
+        edges = [Edge(cursor=encode_cursor(v.seq), node=Version.from_model(v)) for v in rows]
         return Connection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+                has_next_page=history.has_more, end_cursor=edges[-1].cursor if edges else None
             ),
         )
 
@@ -178,19 +190,13 @@ class File:
         context_lines: Annotated[int, strawberry.argument(description="0..50")] = 3,
     ) -> FileDiff:
         ctx = info.context
-        result = await ctx.read(
-            lambda s: diffs.diff_versions(
+        loaded = await ctx.read(
+            lambda s: diffs.load_diff(
                 s, ctx.workspace_id, self.source_id, self.path, from_hash, to_hash, context_lines
             )
         )
-        return FileDiff(
-            from_hash=result.from_hash,
-            to_hash=result.to_hash,
-            insertions=result.insertions,
-            deletions=result.deletions,
-            hunks=[DiffHunk.from_hunk(h) for h in result.hunks],
-            unified=result.unified,
-        )
+        # Diffed on a worker thread once the read closed: no pooled connection is held.
+        return await to_thread.run_sync(lambda: FileDiff.build(diffs.build_diff(loaded)))
 
     @strawberry.field(description="The open conflict on this file, if any.")
     async def open_conflict_id(self, info: Info[Context, None]) -> str | None:

@@ -1,4 +1,8 @@
-"""Conflicts and history endpoints."""
+"""Conflicts and history endpoints.
+
+Previews and diffs are computed after their read transaction closed: the
+pooled connection goes back before the CPU-bound part starts.
+"""
 
 from fastapi import APIRouter
 
@@ -33,10 +37,10 @@ def list_conflicts(body: ConflictsRequest, ctx: CtxDep) -> list[ConflictOut]:
 def preview_conflict(body: PreviewRequest, ctx: CtxDep) -> PreviewOut:
     """Returns a line-level preview: diff hunks, three-way regions, text with markers."""
     with ctx.transaction(read_only=True) as session:
-        result = preview.conflict_preview(
+        loaded = preview.load_preview(
             session, ctx.workspace_id, body.conflict_id, body.context_lines, body.source_id
         )
-    return shapes.preview(result)
+    return shapes.preview(preview.build_preview(loaded))
 
 
 @router.post("/sources/conflicts/resolve", response_model=ResolveOut)
@@ -80,7 +84,7 @@ def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
 def history_diff(body: DiffRequest, ctx: CtxDep) -> DiffOut:
     """Diff between two versions of a file (by hash), as hunks and as `git diff` text."""
     with ctx.transaction(read_only=True) as session:
-        result = diffs.diff_versions(
+        loaded = diffs.load_diff(
             session,
             ctx.workspace_id,
             body.source_id,
@@ -89,4 +93,4 @@ def history_diff(body: DiffRequest, ctx: CtxDep) -> DiffOut:
             body.to_hash,
             body.context_lines,
         )
-    return shapes.diff(body.relative_path, result)
+    return shapes.diff(body.relative_path, diffs.build_diff(loaded))
