@@ -151,6 +151,8 @@ class History:
     file: File
     versions: list[Version]
     contents: dict[str, str]
+    has_more: bool
+    """Whether older versions exist beyond this page."""
 
 
 def file_history(
@@ -173,6 +175,8 @@ def file_history(
     statement = select(Version).where(Version.file_id == file.id)
     if before is not None:
         statement = statement.where(Version.seq < before)
-    versions = list(session.exec(statement.order_by(col(Version.seq).desc()).limit(limit)))
+    # One row past the page tells whether another page follows.
+    rows = list(session.exec(statement.order_by(col(Version.seq).desc()).limit(limit + 1)))
+    versions = rows[:limit]
     contents = load_blobs(session, (v.hash for v in versions)) if with_content else {}
-    return History(source.id, file, versions, contents)
+    return History(source.id, file, versions, contents, has_more=len(rows) > limit)
