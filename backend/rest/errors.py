@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,9 +48,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(OperationalError)
-    async def _db(_: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(PoolTimeout)
+    async def _db(request: Request, exc: Exception) -> JSONResponse:
+        # A locked or unreachable database, or every pooled connection busy past
+        # db_pool_timeout_seconds: the client may retry; nothing was written.
         log.warning("database unavailable: %s", exc)
-        return error_response(503, "UNAVAILABLE", "the database is busy or unreachable; retry")
+        response = error_response(503, "UNAVAILABLE", "the database is busy or unreachable; retry")
+        retry_after = request.app.state.runtime.settings.retry_after_seconds
+        response.headers["Retry-After"] = str(retry_after)
+        return response
 
 
 class UnexpectedErrors:
