@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     """SQLite: longest wait for the write lock another connection holds before the
     request answers 503 / UNAVAILABLE ("database is locked")."""
 
+    max_header_bytes: int = 64 * 1024
+    """Largest request head (request line and headers); a bigger one answers 431 and
+    the connection is closed."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:
