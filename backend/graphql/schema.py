@@ -1,17 +1,26 @@
 """The Strawberry schema: types, operations and the extensions every operation runs through."""
 
+from collections.abc import Iterable
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.types import ExecutionContext
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
-from backend.errors import LocalSyncError
+from backend.errors import InvalidInput
 from backend.graphql.context import OperationLoaders
-from backend.graphql.errors import ErrorCodes
+from backend.graphql.cost import QueryCost
+from backend.graphql.errors import ErrorCodes, shape_error, unexpected
 from backend.graphql.mutations import Mutation
 from backend.graphql.queries import Query
+from backend.graphql.response_size import ResponseSizeCap
 from backend.graphql.subscriptions import Subscription
 from backend.settings import Settings
+
+ALL_OPERATIONS = frozenset(OperationType)
 
 
 class LocalSyncSchema(strawberry.Schema):
@@ -20,13 +29,46 @@ class LocalSyncSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        unexpected = [e for e in errors if not _expected(e)]
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+        logged = [e for e in errors if unexpected(e)]
+        if logged:
+            super().process_errors(logged, execution_context)
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """One answer per request: a subscription needs a stream, so it is refused here.
 
-def _expected(error: GraphQLError) -> bool:
-    return error.original_error is None or isinstance(error.original_error, LocalSyncError)
+        Strawberry admits subscriptions over plain HTTP for its multipart transport,
+        which streams; a plain JSON request would run the subscription's resolver
+        as if it returned one value and fail inside.
+        """
+        allowed = set(allowed_operation_types or ALL_OPERATIONS) - {OperationType.SUBSCRIPTION}
+        try:
+            return await super().execute(
+                query,
+                variable_values=variable_values,
+                context_value=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=operation_extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is not OperationType.SUBSCRIPTION:
+                raise
+            refused = InvalidInput(
+                "subscriptions are served over WebSocket (graphql-transport-ws) only",
+                "WEBSOCKET_REQUIRED",
+            )
+            error = shape_error(GraphQLError(refused.message, original_error=refused))
+            return ExecutionResult(data=None, errors=[error])
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -38,7 +80,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=30),
-            ErrorCodes,
+            lambda: QueryCost(max_cost=settings.graphql_max_cost),
+            lambda: ResponseSizeCap(max_bytes=settings.graphql_max_response_bytes),
+            lambda: ErrorCodes(retry_after=settings.retry_after_seconds),
             OperationLoaders,
         ],
     )

@@ -7,14 +7,15 @@ from tests.factories import Api, upsert
 from tests.graphql.conftest import Gq, GqlFactory, auth_headers, open_http
 
 # The deepest selection the schema allows today is well under the default limit,
-# so a real client query always passes; depth 8 counted from ``source``.
+# so a real client query always passes; depth 8 counted from ``source``. Small
+# pages keep it within the cost budget (see test_cost.py).
 DEEP = """
 query($id: ID!) {
   source(id: $id) {
-    files {
+    files(first: 10) {
       edges {
         node {
-          versions {
+          versions(first: 10) {
             edges {
               node { seq content }
             }

@@ -20,7 +20,7 @@ query($id: ID!) {
   source(id: $id) {
     fileCount openConflictCount
     connector { id name }
-    files(first: 500) {
+    files(first: 100) {
       nodes {
         path state hash content openConflictId
         latestVersion { seq hash origin size content }
@@ -35,7 +35,7 @@ SOURCES = """
 CONFLICTS = """
 query($id: ID!) {
   source(id: $id) {
-    conflicts(first: 500) { nodes { id path base local remote } }
+    conflicts(first: 100) { nodes { id path base local remote } }
   }
 }
 """

@@ -1,0 +1,221 @@
+"""What one GraphQL operation may cost, known before any resolver runs.
+
+Depth, token and alias limits bound the size of a document, not the work it
+asks for: thirty aliases of ``versions(first: 50) { nodes { content } }`` are a
+small document that reads 1,500 blobs. Every field that reads content, runs a
+diff or a merge, or makes a database round trip of its own has a price here,
+multiplied by the page sizes (``first``) of the connections around it, and an
+operation whose total is over ``graphql_max_cost`` is refused whole.
+
+The walk is written here rather than taken from graphql-core: its field
+collection lives in an internal module whose signature changes between minor
+versions. The document has passed validation when the walk runs, so every
+field exists and no fragment spreads itself.
+"""
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Undefined,
+    get_named_type,
+    get_operation_ast,
+    type_from_ast,
+    value_from_ast,
+)
+from strawberry.extensions import SchemaExtension
+
+from backend.graphql.types.common import MAX_PAGE
+
+PAGE_ARGUMENT = "first"
+
+CONTENT = 1
+"""One blob read: a file's or version's text, one side of a conflict."""
+ROUND_TRIP = 1
+"""A query of its own for each parent object (not batched by a DataLoader)."""
+WORDS = 10
+"""Word-level diff of one region's lines, three pairs of versions."""
+EDIT = 20
+"""One edit that may run a three-way merge of two files."""
+MERGE = 100
+"""A diff or three-way merge over whole files (each up to ``max_file_bytes``)."""
+
+FIELD_COSTS: Final[Mapping[str, int]] = {
+    # Root lookups.
+    "Query.connectors": ROUND_TRIP,
+    "Query.sources": ROUND_TRIP,
+    "Query.source": ROUND_TRIP,
+    "Query.conflict": ROUND_TRIP,
+    # Per-parent queries.
+    "Source.file": ROUND_TRIP,
+    "Source.files": ROUND_TRIP,
+    "Source.conflicts": ROUND_TRIP,
+    "Source.events": ROUND_TRIP,
+    "File.versions": ROUND_TRIP,
+    # Content.
+    "File.content": CONTENT,
+    "Version.content": CONTENT,
+    "Conflict.base": CONTENT,
+    "Conflict.local": CONTENT,
+    "Conflict.remote": CONTENT,
+    "Event.payload": CONTENT,
+    # Diffs and merges.
+    "File.diff": MERGE,
+    "Conflict.preview": MERGE,
+    "Conflict.applyDecisions": MERGE,
+    "ConflictRegion.wordChanges": WORDS,
+    # Mutations.
+    "Mutation.registerConnector": ROUND_TRIP,
+    "Mutation.heartbeat": ROUND_TRIP,
+    "Mutation.createSource": ROUND_TRIP,
+    "Mutation.pauseSource": ROUND_TRIP,
+    "Mutation.resumeSource": ROUND_TRIP,
+    "Mutation.updateFile": EDIT,
+    "Mutation.restoreVersion": EDIT,
+    "Mutation.pushBatch": MERGE,
+    "Mutation.resolveConflict": MERGE,
+    # The live feed.
+    "Subscription.sourceEvents": ROUND_TRIP,
+}
+"""Price of each costly field, keyed ``TypeName.fieldName``; every other field is free.
+
+A field inside a connection pays once per item of the page: ``first`` as sent,
+or the argument's default, at most ``MAX_PAGE`` (the resolver refuses more).
+Lists without a page size (a preview's regions, a workspace's sources) count
+once: what they return is bounded by the content they are built from, which
+the response-size cap bounds at run time.
+"""
+
+CODE = "QUERY_TOO_COSTLY"
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> int | None:
+    """The cost of the operation ``operation_name`` selects; ``None`` if there is none.
+
+    ``@skip`` and ``@include`` are not evaluated: a field that may run is counted.
+    """
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return None
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    values = {**_variable_defaults(schema, operation), **(variables or {})}
+    return _Walk(fragments, values).cost(root, [operation.selection_set], 1)
+
+
+def _variable_defaults(schema: GraphQLSchema, operation: OperationDefinitionNode) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        type_ = type_from_ast(schema, definition.type)
+        if definition.default_value is None or type_ is None:
+            continue
+        value = value_from_ast(definition.default_value, type_)  # type: ignore[arg-type]
+        if value is not Undefined:
+            defaults[definition.variable.name.value] = value
+    return defaults
+
+
+class _Walk:
+    def __init__(
+        self, fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any]
+    ) -> None:
+        self.fragments = fragments
+        self.variables = dict(variables)
+
+    def cost(
+        self, parent: GraphQLObjectType, selections: Sequence[SelectionSetNode], times: int
+    ) -> int:
+        """Fields answered under one key run once, so same-key fields merge, as in execution."""
+        total = 0
+        for nodes in self._collect(selections).values():
+            name = nodes[0].name.value
+            field = parent.fields.get(name)
+            if field is None:  # __typename and introspection
+                continue
+            total += FIELD_COSTS.get(f"{parent.name}.{name}", 0) * times
+            child = get_named_type(field.type)
+            below = [n.selection_set for n in nodes if n.selection_set is not None]
+            if isinstance(child, GraphQLObjectType) and below:
+                total += self.cost(child, below, times * self._page_size(field, nodes[0]))
+        return total
+
+    def _collect(self, selections: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
+        """Fields by response key, through fragments; aliases are keys of their own."""
+        by_key: dict[str, list[FieldNode]] = {}
+        for node in self._fields(list(selections), set()):
+            key = node.alias.value if node.alias else node.name.value
+            by_key.setdefault(key, []).append(node)
+        return by_key
+
+    def _fields(self, pending: list[SelectionSetNode], spread: set[str]) -> Iterator[FieldNode]:
+        while pending:
+            for selection in pending.pop().selections:
+                if isinstance(selection, FieldNode):
+                    yield selection
+                elif isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and name not in spread:
+                        spread.add(name)
+                        pending.append(fragment.selection_set)
+
+    def _page_size(self, field: GraphQLField, node: FieldNode) -> int:
+        argument = field.args.get(PAGE_ARGUMENT)
+        if argument is None:
+            return 1
+        value = argument.default_value
+        for given in node.arguments or ():
+            if given.name.value == PAGE_ARGUMENT:
+                value = value_from_ast(given.value, argument.type, self.variables)
+        if not isinstance(value, int) or isinstance(value, bool):
+            # Execution refuses a value that is not an Int; price what it would default to.
+            value = argument.default_value if isinstance(argument.default_value, int) else 1
+        return max(0, min(value, MAX_PAGE))
+
+
+def too_costly(cost: int, budget: int) -> GraphQLError:
+    return GraphQLError(
+        f"query cost {cost} is over the budget of {budget}: ask for smaller pages (first),"
+        " fewer aliases or fewer content, diff and preview fields",
+        extensions={"code": CODE, "cost": cost, "budget": budget},
+    )
+
+
+class QueryCost(SchemaExtension):
+    """Refuse an operation over budget after validation and before any resolver runs."""
+
+    def __init__(self, *, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            variables = context.variables if isinstance(context.variables, dict) else None
+            schema = context.schema._schema
+            cost = operation_cost(schema, document, context.operation_name, variables)
+            if cost is not None and cost > self.max_cost:
+                raise too_costly(cost, self.max_cost)
+        yield
