@@ -7,8 +7,9 @@ sibling fields resolved concurrently never share a session.
 
 import copy
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from anyio import to_thread
 from sqlmodel import Session
@@ -17,8 +18,11 @@ from strawberry.fastapi import BaseContext
 
 from backend.auth import Principal, authenticate
 from backend.db import session_scope
-from backend.errors import LocalSyncError
+from backend.errors import InvalidInput
 from backend.rest.deps import Runtime
+
+if TYPE_CHECKING:
+    from backend.graphql.live import SubscriptionSlots
 
 T = TypeVar("T")
 
@@ -29,6 +33,8 @@ class Context(BaseContext):
     authorization: str | None
     workspace_header: str | None
     loaders: dict[str, Any] = field(default_factory=dict)
+    live: "SubscriptionSlots | None" = None
+    """The WebSocket connection's subscription slots; ``None`` over HTTP."""
     _principal: Principal | None = None
 
     def __post_init__(self) -> None:
@@ -38,14 +44,19 @@ class Context(BaseContext):
     def principal(self) -> Principal:
         """Authenticate lazily, so a bad token surfaces as a GraphQL error with a code."""
         if self._principal is None:
-            authorization, workspace = self.authorization, self.workspace_header
-            params = self.connection_params
-            if isinstance(params, dict):
-                authorization = _param(params, "Authorization") or authorization
-                workspace = _param(params, "x-workspace-id") or workspace
+            authorization, workspace = self.credentials()
             settings = self.runtime.settings
             self._principal = authenticate(settings, self.runtime.secret, authorization, workspace)
         return self._principal
+
+    def credentials(self) -> tuple[str | None, str | None]:
+        """``Authorization`` and workspace: the ``connection_init`` payload wins over headers."""
+        authorization, workspace = self.authorization, self.workspace_header
+        params = self.connection_params
+        if isinstance(params, dict):
+            authorization = _param(params, "Authorization") or authorization
+            workspace = _param(params, "x-workspace-id") or workspace
+        return authorization, workspace
 
     @property
     def workspace_id(self) -> str:
@@ -66,6 +77,15 @@ class Context(BaseContext):
         """:meth:`run` for resolvers that only read (on SQLite: no write lock)."""
         return await self.run(fn, read_only=True)
 
+    def subscription_slot(self) -> AbstractContextManager[None]:
+        """Hold one of the connection's (and its token's) subscription slots while it runs."""
+        if self.live is None:
+            raise InvalidInput(
+                "subscriptions are served over WebSocket (graphql-transport-ws) only",
+                code="WEBSOCKET_REQUIRED",
+            )
+        return self.live.hold()
+
     def loader(self, name: str, factory: Callable[["Context"], Any]) -> Any:
         """DataLoaders live for one operation only (see :class:`OperationLoaders`)."""
         if name not in self.loaders:
@@ -80,20 +100,13 @@ def _param(params: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def check_auth(context: Context) -> None:
-    """Raise the auth error now (used when a WebSocket connects)."""
-    try:
-        _ = context.principal
-    except LocalSyncError:
-        raise
-
-
 class OperationLoaders(SchemaExtension):
     """Give every operation a context of its own with fresh DataLoaders.
 
     Over WebSocket one context serves every operation of the connection; loaders
     kept on it would answer later operations from an earlier operation's cache.
-    The copy keeps the credentials; each operation authenticates for itself.
+    The copy keeps the principal admitted at ``connection_init`` and the
+    connection's subscription slots.
     """
 
     def on_operation(self) -> Iterator[None]:

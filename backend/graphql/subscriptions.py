@@ -1,4 +1,4 @@
-"""Live event feed over WebSocket."""
+"""Live event feed over WebSocket (admission, expiry and caps: ``backend.graphql.live``)."""
 
 import asyncio
 from collections.abc import AsyncGenerator
@@ -28,17 +28,20 @@ class Subscription:
 
         Reading the table (rather than an in-process signal) is what makes this
         work with several server processes sharing one PostgreSQL, and cursor
-        order is commit order, so nothing is skipped or sent twice.
+        order is commit order, so nothing is skipped or sent twice. The token was
+        checked once at ``connection_init``; the connection closes when it expires
+        (``backend.graphql.live``), so no event pays for an auth check.
         """
         ctx = info.context
-        cursor = after
-        while True:
-            page = await ctx.read(partial(_read, ctx.workspace_id, source_id, cursor))
-            for row in page.events:
-                yield Event.from_model(row, page.contents)
-            cursor = page.next_cursor
-            if not page.has_more:
-                await asyncio.sleep(POLL_SECONDS)
+        with ctx.subscription_slot():  # freed however the subscription ends
+            cursor = after
+            while True:
+                page = await ctx.read(partial(_read, ctx.workspace_id, source_id, cursor))
+                for row in page.events:
+                    yield Event.from_model(row, page.contents)
+                cursor = page.next_cursor
+                if not page.has_more:
+                    await asyncio.sleep(POLL_SECONDS)
 
 
 def _read(workspace_id: str, source_id: str, cursor: int, session: Session) -> deltas.DeltaPage:
