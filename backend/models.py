@@ -64,7 +64,14 @@ class Blob(SQLModel, table=True):
 
 class File(SQLModel, table=True):
     __tablename__ = "files"
-    __table_args__ = (UniqueConstraint("source_id", "relative_path"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "relative_path"),
+        # Byte-order ranges over paths ("everything under notes/") whatever the
+        # database's collation; SQLite's unique index above is already bytewise.
+        Index("ix_files_source_path_bytes", "source_id", text('relative_path COLLATE "C"')).ddl_if(
+            dialect="postgresql"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="sources.id", index=True, max_length=36)
@@ -159,5 +166,9 @@ class Operation(SQLModel, table=True):
     relative_path: str = Field(max_length=1024)
     status: str = Field(max_length=16)
     hash: str | None = Field(default=None, max_length=64)
+    """The outcome's hash: for a merge, the merged content rather than the pushed one."""
     conflict_id: str | None = Field(default=None, max_length=36)
+    fingerprint: str | None = Field(default=None, max_length=64)
+    """sha256 of what was pushed (path, content or delete), so a reused operationId with
+    other content is told apart from a replay; None on rows recorded before it existed."""
     created_at: datetime = Field(default_factory=utcnow)

@@ -5,6 +5,8 @@ import posixpath
 from backend.errors import InvalidInput
 
 MAX_PATH_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+"""What common filesystems (ext4, APFS, NTFS) allow for one file or folder name."""
 
 
 def normalise_path(raw: object) -> str:
@@ -32,6 +34,12 @@ def normalise_path(raw: object) -> str:
         raise InvalidInput("relativePath must not contain '..'", "INVALID_PATH")
     if not parts:
         raise InvalidInput("relativePath names no file", "INVALID_PATH")
+    if any(len(p.encode("utf-8")) > MAX_SEGMENT_BYTES for p in parts):
+        raise InvalidInput(
+            f"a name in relativePath is longer than {MAX_SEGMENT_BYTES} bytes; "
+            "no folder on disk could hold it",
+            "INVALID_PATH",
+        )
     # Unicode normalisation is left alone on purpose: NFC and NFD spellings are
     # distinct files on most filesystems, and the connector reports such clashes.
     return posixpath.join(*parts)

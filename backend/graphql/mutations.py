@@ -99,16 +99,17 @@ class Mutation:
         connector_id: str | None = None,
     ) -> PushBatchResult:
         ctx = info.context
+        sync.check_batch_size(len(items), ctx.runtime.settings)
         batch = [
-            sync.PushItem(
-                operation_id=i.operation_id,
-                relative_path=i.path,
-                content=i.content,
-                content_type=i.content_type,
-                content_hash=i.content_hash,
-                base_hash=i.base_hash,
-                is_delete=i.is_delete,
-            )
+            {
+                "operationId": i.operation_id,
+                "relativePath": i.path,
+                "content": i.content,
+                "contentType": i.content_type,
+                "contentHash": i.content_hash,
+                "baseHash": i.base_hash,
+                "isDelete": i.is_delete,
+            }
             for i in items
         ]
         settings = ctx.runtime.settings

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from pydantic.alias_generators import to_camel
 
 from backend.services.content import is_storable
+from backend.settings import Settings
 
 MAX_INT64 = 2**63 - 1
 
@@ -22,49 +23,118 @@ def _storable(value: str) -> str:
     return value
 
 
+# Documented constraints mirror what the services check, so the OpenAPI document tells a
+# client exactly which requests are accepted. Patterns are written for both ECMA-262 and
+# Python; the services stay the judges and answer with their own codes and messages.
+_WS = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Exactly the characters ``str.strip()`` removes."""
+NO_NUL = r"^[^\u0000]*$"
+NON_BLANK = rf"^[^\u0000]*[^{_WS}\u0000][^\u0000]*$"
+_SEG = r"[^/\\\u0000-\u001f\u007f]"
+_FIRST = r"[^./\\\u0000-\u001f\u007f]"
+_NAME = rf"(?:{_FIRST}{_SEG}{{0,254}}|\.{_FIRST}{_SEG}{{0,253}}|\.\.{_SEG}{{1,253}})"
+PATH = rf"^(?:\.(?:/\.?)*/)?{_NAME}(?:/(?:\.|{_NAME})?)*$"
+"""Relative, '/'-separated, no control character or backslash, no '..', names a file."""
+HASH_IN = r"^(?:[0-9a-fA-F]{64})?$"
+
 UtcTime = Annotated[datetime, PlainSerializer(_iso, return_type=str)]
 Hash = Annotated[str, Field(description="Lowercase hex sha256 of the UTF-8 bytes")]
-Text = Annotated[str, AfterValidator(_storable)]
+HashIn = Annotated[
+    str,
+    Field(
+        description="sha256 hex digest (either case); empty means none",
+        json_schema_extra={"pattern": HASH_IN},
+    ),
+]
+Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
 """A string the database can hold; fields the services check themselves stay ``str``."""
 Id = Annotated[Text, Field(min_length=1, max_length=200)]
+RelativePath = Annotated[
+    str,
+    Field(
+        examples=["research/notes.md"],
+        description=(
+            "POSIX path relative to the source root: no leading '/', no '..', no backslash "
+            "or control character; at most 1024 UTF-8 bytes, each name at most 255 bytes"
+        ),
+        json_schema_extra={"pattern": PATH, "maxLength": 1024},
+    ),
+]
+Content = Annotated[
+    str,
+    Field(
+        description="UTF-8 text without NUL, at most LOCALSYNC_MAX_FILE_BYTES bytes (5 MiB)",
+        json_schema_extra={"pattern": NO_NUL},
+    ),
+]
+
+
+def _name(limit: int, stripped: bool = False) -> Any:
+    """A display name: not blank; ``stripped`` when the limit applies after trimming."""
+    if stripped:
+        inner = f"[^{_WS}\\u0000]"
+        pattern = rf"^[{_WS}]*{inner}(?:[^\u0000]{{0,{limit - 2}}}{inner})?[{_WS}]*$"
+        extra: dict[str, Any] = {"pattern": pattern}
+    else:
+        extra = {"pattern": NON_BLANK, "maxLength": limit}
+    return Field(description=f"Not blank, at most {limit} characters", json_schema_extra=extra)
 
 
 class Wire(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+class WireIn(Wire):
+    """Requests: JSON types are taken as sent, never coerced (``"yes"`` is not ``true``)."""
+
+    model_config = ConfigDict(strict=True)
+
+
 # ---- requests ---------------------------------------------------------------
 
 
-class RegisterConnectorRequest(Wire):
-    name: Text = Field(examples=["macbook-pro"])
-    platform: Text = Field(examples=["darwin"])
-    version: Text = Field(examples=["0.1.0"])
+class RegisterConnectorRequest(WireIn):
+    name: Annotated[Text, _name(200)] = Field(examples=["macbook-pro"])
+    platform: Annotated[Text, _name(100)] = Field(examples=["darwin"])
+    version: Annotated[Text, _name(100)] = Field(examples=["0.1.0"])
 
 
-class HeartbeatRequest(Wire):
+class HeartbeatRequest(WireIn):
     connector_id: Id
 
 
-class CreateSourceRequest(Wire):
-    name: Text = Field(examples=["Research Vault"])
+Pattern = Annotated[
+    Text,
+    Field(
+        description="A gitignore-style pattern",
+        json_schema_extra={"pattern": NON_BLANK, "maxLength": 1024},
+    ),
+]
+
+
+class CreateSourceRequest(WireIn):
+    name: Annotated[Text, _name(200, stripped=True)] = Field(examples=["Research Vault"])
     mode: Literal["import_only", "local_to_cloud", "bidirectional"]
     connector_id: Id | None = None
-    include_patterns: list[Text] | None = Field(default=None, examples=[["**/*.md"]])
-    exclude_patterns: list[Text] = Field(default_factory=list)
+    include_patterns: list[Pattern] | None = Field(
+        default=None, examples=[["**/*.md"]], json_schema_extra={"maxItems": 200}
+    )
+    exclude_patterns: list[Pattern] = Field(
+        default_factory=list, json_schema_extra={"maxItems": 200}
+    )
     auto_merge: bool = True
     merge_granularity: Literal["line", "word"] = "line"
 
 
-class SourceRequest(Wire):
+class SourceRequest(WireIn):
     source_id: Id
 
 
-class ListSourcesRequest(Wire):
+class ListSourcesRequest(WireIn):
     pass
 
 
-class ListFilesRequest(Wire):
+class ListFilesRequest(WireIn):
     source_id: Id
     prefix: Text | None = None
     state: Literal["ok", "conflict", "deleted"] | None = None
@@ -73,67 +143,106 @@ class ListFilesRequest(Wire):
     limit: int = Field(default=1000, ge=1, le=5000)
 
 
-class FileRequest(Wire):
+class FileRequest(WireIn):
     source_id: Id
-    relative_path: str = Field(examples=["research/notes.md"])
+    relative_path: RelativePath
 
 
-class UpdateFileRequest(Wire):
+class UpdateFileRequest(WireIn):
     source_id: Id
-    relative_path: str
-    content: str
-    base_hash: str | None = None
+    relative_path: RelativePath
+    content: Content
+    base_hash: HashIn | None = None
 
 
-class PushItemIn(Wire):
-    """Fields are loose on purpose: each item is validated on its own by the server,
-    so a bad item is rejected alone instead of failing the whole batch."""
+class PushItem(WireIn):
+    """One connector operation: an upsert with ``content``, or a delete."""
 
-    operation_id: str | None = None
-    relative_path: str | None = None
-    content: str | None = None
-    content_type: str | None = "text/markdown"
-    content_hash: str | None = None
-    base_hash: str | None = None
+    operation_id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Names this change; a replay is answered `duplicate`, while reusing it "
+        "for other content is rejected with OPERATION_ID_REUSED",
+        json_schema_extra={"pattern": NON_BLANK},
+    )
+    relative_path: RelativePath
+    content: Content | None = Field(default=None, description="Required unless isDelete")
+    content_type: str | None = Field(
+        default="text/markdown", max_length=200, json_schema_extra={"pattern": r"^[ -~]*$"}
+    )
+    content_hash: HashIn | None = Field(default=None, description="Checked against content")
+    base_hash: HashIn | None = Field(default=None, description="The hash this edit started from")
     is_delete: bool = False
 
 
-class PushBatchRequest(Wire):
+MAX_BATCH_ITEMS = Settings.model_fields["max_batch_items"].default
+_ITEMS_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_BATCH_ITEMS,
+    "description": (
+        f"At most LOCALSYNC_MAX_BATCH_ITEMS items ({MAX_BATCH_ITEMS} by default; more is "
+        "answered 413 BATCH_TOO_LARGE and nothing is applied). Each item is checked on its "
+        "own, strictly: one that is not a valid PushItem, or breaks a rule (path clash, "
+        "reused operationId, content over the size limit), is answered in `results` with "
+        "status `rejected` and a code, and the other items still apply."
+    ),
+    "items": {
+        "anyOf": [
+            PushItem.model_json_schema(by_alias=True),
+            {"description": "Any other value: answered as a rejected item"},
+        ]
+    },
+}
+
+
+class PushBatchRequest(WireIn):
     source_id: Id
     connector_id: Id | None = Field(
         default=None, description="Pushing connector; defaults to the source's connector"
     )
-    items: list[PushItemIn]
+    items: list[Any] = Field(json_schema_extra=_ITEMS_SCHEMA)
 
 
-class DeltasRequest(Wire):
+class DeltasRequest(WireIn):
     source_id: Id
     cursor: int | None = Field(default=None, ge=0, le=MAX_INT64)
     limit: int | None = Field(default=None, ge=1, le=500)
 
 
-class ConflictsRequest(Wire):
+class ConflictsRequest(WireIn):
     source_id: Id
     status: Literal["open", "resolved"] | None = "open"
 
 
-class PreviewRequest(Wire):
+class PreviewRequest(WireIn):
     source_id: Id | None = None
     conflict_id: Id
     context_lines: int = Field(default=3, ge=0, le=50)
 
 
-class ResolveRequest(Wire):
+class ResolveRequest(WireIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"resolution": {"enum": ["keep_local", "keep_raven"]}}},
+                {
+                    "required": ["resolvedContent"],
+                    "properties": {"resolvedContent": {"type": "string"}},
+                },
+            ]
+        }
+    )
+
     source_id: Id | None = None
     conflict_id: Id
     resolution: Literal["keep_local", "keep_raven", "manual_merge"]
-    resolved_content: str | None = None
-    revision: int | None = Field(default=None, ge=1)
+    resolved_content: Content | None = Field(default=None, description="Required for manual_merge")
+    revision: int | None = Field(default=None, ge=1, le=MAX_INT64)
 
 
-class HistoryRequest(Wire):
+class HistoryRequest(WireIn):
     source_id: Id
-    relative_path: str
+    relative_path: RelativePath
     limit: int = Field(default=100, ge=1, le=500)
     before: int | None = Field(
         default=None, ge=1, le=MAX_INT64, description="Page back from this seq"
@@ -340,11 +449,11 @@ class PreviewOut(Wire):
     merged_with_markers: str
 
 
-class DiffRequest(Wire):
+class DiffRequest(WireIn):
     source_id: Id
-    relative_path: str
-    from_hash: str
-    to_hash: str
+    relative_path: RelativePath
+    from_hash: HashIn
+    to_hash: HashIn
     context_lines: int = Field(default=3, ge=0, le=50)
 
 

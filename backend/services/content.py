@@ -35,6 +35,12 @@ def require_text(value: object, field: str) -> str:
     return value
 
 
+def check_size(content: str, max_bytes: int) -> None:
+    """Refuse content that is surely too large before encoding it: a character is 1 to 4 bytes."""
+    if len(content) > max_bytes:
+        raise TooLarge(f"content is over the limit of {max_bytes} bytes", "CONTENT_TOO_LARGE")
+
+
 def check_content(content: object, max_bytes: int) -> tuple[str, int]:
     """Return ``(hash, size)`` of acceptable content, or raise.
 
@@ -43,6 +49,7 @@ def check_content(content: object, max_bytes: int) -> tuple[str, int]:
     """
     if not isinstance(content, str):
         raise InvalidInput("content must be a string", "MISSING_CONTENT")
+    check_size(content, max_bytes)
     try:
         data = content.encode("utf-8")
     except UnicodeEncodeError:

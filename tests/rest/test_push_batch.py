@@ -90,21 +90,27 @@ def test_a_retried_batch_changes_nothing(api: Api) -> None:
     assert len(api.history(sid, "b.md")) == 1
 
 
-def test_an_operation_is_a_duplicate_even_with_other_content(api: Api) -> None:
+def test_an_operation_replayed_alone_is_a_duplicate_with_its_first_result(api: Api) -> None:
     source = api.source()
-    api.push(source["id"], upsert("a.md", "first", op="op-1"))
-    result = api.push(source["id"], upsert("a.md", "second", op="op-1"))
-    assert result["results"][0]["status"] == "duplicate"
-    assert result["results"][0]["hash"] == sha("first")
-    assert api.file(source["id"], "a.md")["content"] == "first"
+    sid = source["id"]
+    base = "one\ntwo\nthree\nfour\nfive\n"
+    api.push(sid, upsert("a.md", base))
+    api.push(sid, upsert("a.md", base.replace("five", "remote"), base=sha(base)))
+    merge = upsert("a.md", base.replace("one", "local"), base=sha(base), op="op-m")
+    first = api.push(sid, merge)["results"][0]
+    assert first["status"] == "merged"
+    events = api.deltas(sid)
+    again = api.push(sid, merge)["results"][0]
+    assert (again["status"], again["hash"]) == ("duplicate", first["hash"])
+    assert api.deltas(sid) == events
 
 
 def test_duplicate_operation_inside_one_batch(api: Api) -> None:
     source = api.source()
-    result = api.push(
-        source["id"], upsert("a.md", "first", op="op-x"), upsert("b.md", "second", op="op-x")
-    )
+    item = upsert("a.md", "first", op="op-x")
+    result = api.push(source["id"], item, dict(item))
     assert [r["status"] for r in result["results"]] == ["applied", "duplicate"]
+    assert result["results"][1]["hash"] == sha("first")
     assert result["applied"] == 1
     assert [f["relativePath"] for f in api.files(source["id"])] == ["a.md"]
     assert len(api.deltas(source["id"])) == 1
@@ -216,7 +222,8 @@ def test_a_valid_surrogate_pair_is_fine(api: Api) -> None:
 
 def test_path_limit_is_1024_bytes(api: Api) -> None:
     source = api.source()
-    longest = "é" * 512
+    longest = "/".join(["é" * 127] * 4 + ["abcd"])
+    assert len(longest.encode("utf-8")) == 1024
     result = api.push(source["id"], upsert(longest, "x"))
     assert result["results"][0]["status"] == "applied"
     assert api.file(source["id"], longest)["relativePath"] == longest

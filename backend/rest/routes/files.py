@@ -76,21 +76,10 @@ def update_file(body: UpdateFileRequest, ctx: CtxDep) -> UpdateFileOut:
 @router.post("/sources/push-batch", response_model=PushBatchOut)
 def push_batch(body: PushBatchRequest, ctx: CtxDep) -> PushBatchOut:
     """Pushes connector operations (upserts/deletes) in one transaction."""
-    items = [
-        sync.PushItem(
-            operation_id=i.operation_id,
-            relative_path=i.relative_path,
-            content=i.content,
-            content_type=i.content_type,
-            content_hash=i.content_hash,
-            base_hash=i.base_hash,
-            is_delete=i.is_delete,
-        )
-        for i in body.items
-    ]
+    sync.check_batch_size(len(body.items), ctx.settings)
     with ctx.transaction() as session:
         result = sync.push_batch(
-            session, ctx.workspace_id, body.source_id, items, ctx.settings, body.connector_id
+            session, ctx.workspace_id, body.source_id, body.items, ctx.settings, body.connector_id
         )
     return shapes.batch(result)
 

@@ -1,0 +1,127 @@
+"""Which paths of a source can hold a file: a name is either a file or a folder.
+
+A connector writes every live file of a source into one folder on disk, so
+``notes`` and ``notes/a.md`` cannot both be live: one of them would need
+``notes`` to be a file and a folder at once. A deleted file leaves no name behind.
+
+Both questions are answered with indexed lookups (the ancestors by exact path,
+the descendants by one byte-order range under ``path/``), so the cost does not
+depend on how many files the source has.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, String, literal, or_, union_all
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from backend.errors import InvalidInput
+from backend.models import File
+
+CODE = "PATH_CLASH"
+
+
+def ancestors(path: str) -> list[str]:
+    """``a/b/c.md`` -> ``["a", "a/b"]``: the folders a file at ``path`` needs."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def is_live(file: File | None) -> bool:
+    """A file occupies its name while it has content or an open conflict."""
+    return file is not None and (file.current_hash is not None or file.state == "conflict")
+
+
+def _live() -> ColumnElement[bool]:
+    return or_(col(File.current_hash).is_not(None), col(File.state) == "conflict")
+
+
+def _bytewise(session: Session) -> ColumnElement[str]:
+    """The path column compared byte by byte (PostgreSQL collations may not be)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return col(File.relative_path).collate("C" if postgres else "BINARY")
+
+
+def _under(session: Session, source_id: str, folder: str) -> ColumnElement[bool]:
+    """Paths strictly inside ``folder``: the range [``folder/``, ``folder0``), '0' following '/'."""
+    path = _bytewise(session)
+    return (
+        (col(File.source_id) == source_id)
+        & (path >= folder + "/")
+        & (path < folder + "0")
+        & _live()
+    )
+
+
+class Occupancy:
+    """The live names of one source as a sequence of edits changes them.
+
+    Built once per batch with the paths it may create; ``check`` answers for one
+    path given what the earlier items of the batch did (``record``).
+    """
+
+    def __init__(self, session: Session, source_id: str, paths: Iterable[str]) -> None:
+        self.session = session
+        self.source_id = source_id
+        wanted = sorted(set(paths))
+        self._live_folders = self._live_paths({a for p in wanted for a in ancestors(p)})
+        self._has_children = self._with_children(wanted)
+        self._changed: dict[str, bool] = {}
+        """Paths this batch made live (True) or deleted (False) so far."""
+
+    def _live_paths(self, paths: set[str]) -> set[str]:
+        if not paths:
+            return set()
+        statement = select(File.relative_path).where(
+            File.source_id == self.source_id, col(File.relative_path).in_(paths), _live()
+        )
+        return set(self.session.exec(statement))
+
+    def _with_children(self, paths: list[str]) -> set[str]:
+        """Of ``paths``, those with a live file below them, in one statement."""
+        if not paths:
+            return set()
+        probes = [
+            sa_select(literal(p, String)).where(
+                sa_select(col(File.id)).where(_under(self.session, self.source_id, p)).exists()
+            )
+            for p in paths
+        ]
+        statement = union_all(*probes)
+        return {row[0] for row in self.session.execute(statement)}
+
+    def record(self, path: str, live: bool) -> None:
+        self._changed[path] = live
+
+    def check(self, path: str) -> None:
+        """Raise ``PATH_CLASH`` if a live file at ``path`` could not sit beside the others."""
+        for folder in ancestors(path):
+            if self._changed.get(folder, folder in self._live_folders):
+                raise InvalidInput(
+                    f"{folder!r} is a file, so it cannot also be a folder holding {path!r}",
+                    CODE,
+                )
+        if self._has_live_children(path):
+            raise InvalidInput(
+                f"{path!r} is a folder holding other files, so it cannot also be a file", CODE
+            )
+
+    def _has_live_children(self, path: str) -> bool:
+        prefix = path + "/"
+        below = {p: live for p, live in self._changed.items() if p.startswith(prefix)}
+        if any(below.values()):
+            return True
+        if path not in self._has_children:
+            return False
+        if not below:
+            return True
+        # Some files below were deleted earlier in this batch: ask again without them.
+        statement = select(File.id).where(
+            _under(self.session, self.source_id, path), col(File.relative_path).not_in(list(below))
+        )
+        return self.session.exec(statement.limit(1)).first() is not None
+
+
+def check_path_free(session: Session, source_id: str, path: str) -> None:
+    """The same rule for a single edit (Raven-side file/update, restore)."""
+    Occupancy(session, source_id, [path]).check(path)
