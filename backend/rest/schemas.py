@@ -237,7 +237,7 @@ class ResolveRequest(WireIn):
     conflict_id: Id
     resolution: Literal["keep_local", "keep_raven", "manual_merge"]
     resolved_content: Content | None = Field(default=None, description="Required for manual_merge")
-    revision: int | None = Field(default=None, ge=1, le=MAX_INT64)
+    revision: int | None = Field(default=None, ge=1)
 
 
 class HistoryRequest(WireIn):
