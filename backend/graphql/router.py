@@ -1,19 +1,42 @@
 """The FastAPI router serving the schema over HTTP and WebSocket at ``/graphql``."""
 
+import json
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
+from backend.bodies import JsonLimits, decode_body, decode_message
+from backend.errors import LocalSyncError
 from backend.graphql import live
 from backend.graphql.context import Context
+from backend.graphql.errors import graphql_code
 from backend.graphql.schema import build_schema
 from backend.rest.deps import Runtime
 from backend.settings import Settings
+
+_decoded: ContextVar[tuple[bytes, object] | None] = ContextVar("graphql_body", default=None)
+"""The body of the request being parsed, and what it decoded to (see ``parse_http_body``)."""
+
+
+class _Refused(Exception):
+    def __init__(self, error: LocalSyncError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def refusal_result(error: LocalSyncError) -> dict[str, Any]:
+    """A request refused before it runs, as the result a resolver raising ``error`` gives."""
+    extensions = {"code": graphql_code(error), "reason": error.code}
+    return {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
 
 
 class LocalSyncRouter(GraphQLRouter[Context, None]):
@@ -22,6 +45,50 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.runtime = runtime
+
+    # -- request bodies and messages: bounded JSON (backend.bodies)
+
+    @cached_property
+    def json_limits(self) -> JsonLimits:
+        return JsonLimits.from_settings(self.runtime.settings)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Decode a JSON body within the limits, off the event loop when it is large.
+
+        Strawberry decodes through the synchronous ``decode_json``; the body is
+        decoded here first and ``decode_json`` hands that result back.
+        """
+        if request.method != "POST" or "json" not in (request.content_type or ""):
+            return await super().parse_http_body(request)
+        body = await request.get_body()
+        try:
+            decoded = await decode_body(body, self.json_limits)
+        except LocalSyncError as exc:
+            raise _Refused(exc) from None
+        except ValueError as exc:  # not JSON: Strawberry's own 400
+            raise json.JSONDecodeError(str(exc), "", 0) from None
+        token = _decoded.set((body, decoded))
+        try:
+            return await super().parse_http_body(request)
+        finally:
+            _decoded.reset(token)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every JSON text Strawberry reads: HTTP bodies and WebSocket messages."""
+        decoded = _decoded.get()
+        if decoded is not None and decoded[0] is data:
+            return decoded[1]
+        return decode_message(data, self.json_limits)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Answer a body over the JSON limits with a GraphQL error carrying a code."""
+        try:
+            return await super().run(request, context, root_value)
+        except _Refused as refused:
+            result = refusal_result(refused.error)
+            return JSONResponse(result, status_code=refused.error.status)
 
     # -- live feeds (WebSocket): policy in backend.graphql.live
 

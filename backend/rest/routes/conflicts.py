@@ -7,6 +7,7 @@ pooled connection goes back before the CPU-bound part starts.
 from fastapi import APIRouter
 
 from backend.rest import shapes
+from backend.rest.bodies import BoundedJsonRoute
 from backend.rest.deps import CtxDep
 from backend.rest.schemas import (
     ConflictOut,
@@ -22,7 +23,7 @@ from backend.rest.schemas import (
 )
 from backend.services import conflicts, diffs, files, preview
 
-router = APIRouter(tags=["conflicts & history"])
+router = APIRouter(tags=["conflicts & history"], route_class=BoundedJsonRoute)
 
 
 @router.post("/sources/conflicts", response_model=list[ConflictOut])

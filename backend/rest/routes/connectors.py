@@ -3,11 +3,12 @@
 from fastapi import APIRouter
 
 from backend.rest import shapes
+from backend.rest.bodies import BoundedJsonRoute
 from backend.rest.deps import CtxDep
 from backend.rest.schemas import ConnectorOut, HeartbeatRequest, RegisterConnectorRequest
 from backend.services import connectors
 
-router = APIRouter(tags=["connectors"])
+router = APIRouter(tags=["connectors"], route_class=BoundedJsonRoute)
 
 
 @router.post("/connectors/register", response_model=ConnectorOut)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from backend.rest import shapes
+from backend.rest.bodies import BoundedJsonRoute
 from backend.rest.deps import CtxDep
 from backend.rest.schemas import (
     DeltasOut,
@@ -19,7 +20,7 @@ from backend.rest.schemas import (
 from backend.services import deltas as deltas_service
 from backend.services import files, sync
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], route_class=BoundedJsonRoute)
 
 _STATUS = {"applied": "ok", "merged": "merged", "conflict": "conflict", "unchanged": "unchanged"}
 

@@ -3,11 +3,12 @@
 from fastapi import APIRouter
 
 from backend.rest import shapes
+from backend.rest.bodies import BoundedJsonRoute
 from backend.rest.deps import CtxDep
 from backend.rest.schemas import CreateSourceRequest, ListSourcesRequest, SourceOut, SourceRequest
 from backend.services import sources
 
-router = APIRouter(tags=["sources"])
+router = APIRouter(tags=["sources"], route_class=BoundedJsonRoute)
 
 
 @router.post("/sources", response_model=SourceOut)
