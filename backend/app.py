@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from backend.auth import load_secret
 from backend.db import make_engine, run_migrations
+from backend.gate import AuthGate
 from backend.graphql.router import graphql_router
 from backend.rest.deps import Runtime
 from backend.rest.errors import UnexpectedErrors, install_error_handlers
@@ -37,7 +38,13 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    # Outermost last: credentials are checked before the size and pace of a body.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+    )
+    app.add_middleware(AuthGate, runtime=runtime)
     app.add_middleware(UnexpectedErrors)
     app.include_router(api_router())
     app.include_router(graphql_router(runtime), prefix="/graphql", include_in_schema=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.types import Scope
 
 from backend.auth import Principal, authenticate
 from backend.db import session_scope
@@ -53,12 +54,23 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+_PRINCIPAL = "principal"
+
+
+def keep_principal(scope: Scope, principal: Principal) -> None:
+    """Remember who a request acts as, once its credentials are verified at the edge."""
+    scope.setdefault("state", {})[_PRINCIPAL] = principal
+
+
 def get_ctx(
+    request: Request,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_workspace_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Ctx:
-    principal = authenticate(runtime.settings, runtime.secret, authorization, x_workspace_id)
+    principal = request.scope.get("state", {}).get(_PRINCIPAL)
+    if not isinstance(principal, Principal):
+        principal = authenticate(runtime.settings, runtime.secret, authorization, x_workspace_id)
     return Ctx(runtime, principal)
 
 
