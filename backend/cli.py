@@ -25,12 +25,13 @@ def serve(host: str, port: int, database_url: str | None, log_level: str) -> Non
     import uvicorn
 
     from backend.app import create_app
+    from backend.serving import uvicorn_config
 
     settings = load_settings(database_url=database_url)
     app = create_app(settings)
     database = _redact(settings.resolved_database_url())
     click.echo(f"Local Sync on http://{host}:{port}  (database: {database})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    uvicorn.Server(uvicorn_config(app, settings, host, port, log_level)).run()
 
 
 @main.command()

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from backend.app import create_app
+from backend.serving import uvicorn_config
 from backend.settings import Settings
 from tests.factories import Api
 
@@ -39,9 +40,7 @@ class LiveServer:
         self.settings = settings
         self.app = create_app(settings)
         self.port = _free_port()
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
+        config = uvicorn_config(self.app, settings, "127.0.0.1", self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -1,0 +1,114 @@
+"""How the app is served: one uvicorn configuration for ``localsync serve`` and the tests.
+
+uvicorn bounds idle keep-alive connections and WebSocket messages, but has no
+limit on how long or how large a request's headers may be: a client could hold
+a connection open forever by sending a header byte now and then, or stream
+headers without end. :class:`GuardedHttpProtocol` adds both limits to uvicorn's
+httptools protocol (its own choice when httptools is installed).
+"""
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from backend.settings import Settings
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's configuration plus the header limits its protocols lack."""
+
+    def __init__(
+        self, app: Any, *, header_timeout: float, max_header_bytes: int, **kwargs: Any
+    ) -> None:
+        super().__init__(app, http=GuardedHttpProtocol, **kwargs)
+        self.header_timeout = header_timeout
+        self.max_header_bytes = max_header_bytes
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """Closes a connection whose request headers are not complete within
+    ``header_timeout`` seconds (counted from the connection's opening, then from each
+    request's first byte), and answers 431 to headers over ``max_header_bytes``."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.header_timeout: float = getattr(config, "header_timeout", 10.0)
+        self.max_header_bytes: int = getattr(config, "max_header_bytes", 64 * 1024)
+        self.header_timer: asyncio.TimerHandle | None = None
+        self.header_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.header_timer is None:
+            return
+        self.header_bytes += len(data)
+        if self.header_bytes > self.max_header_bytes and not self.transport.is_closing():
+            self._stop_header_timer()
+            self._send_431()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self.header_timer is None:
+            self._start_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._stop_header_timer()
+        super().on_headers_complete()
+
+    def _start_header_timer(self) -> None:
+        self.header_bytes = 0
+        self.header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _stop_header_timer(self) -> None:
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self.header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _send_431(self) -> None:
+        message = b"request headers too large"
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"content-type: text/plain; charset=utf-8\r\n"
+            b"content-length: " + str(len(message)).encode() + b"\r\n"
+            b"connection: close\r\n\r\n" + message
+        )
+        self.transport.close()
+
+
+def uvicorn_config(
+    app: Any, settings: Settings, host: str, port: int, log_level: str = "info"
+) -> ServerConfig:
+    """The one serving configuration, with every connection limit from ``settings``."""
+    return ServerConfig(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        header_timeout=settings.header_timeout_seconds,
+        max_header_bytes=settings.max_header_bytes,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        ws_max_size=settings.ws_max_message_bytes,
+    )
