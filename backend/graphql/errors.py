@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import StreamExecutionResult
 
 from backend.errors import (
@@ -62,13 +62,8 @@ def domain_error(exc: BaseException) -> LocalSyncError | None:
         return exc
     if isinstance(exc, OperationalError | PoolTimeout):
         return Unavailable(BUSY)
-    if isinstance(exc, RecursionError):
-        # Only input nested past the interpreter's stack gets here.
-        return InvalidInput("input is nested too deeply", "TOO_DEEP")
     if isinstance(exc, CannotGetOperationTypeError):
         return InvalidInput(exc.as_http_error_reason(), "UNKNOWN_OPERATION")
-    if isinstance(exc, InvalidOperationTypeError):
-        return InvalidInput(exc.as_http_error_reason("WebSocket"), "OPERATION_NOT_ALLOWED")
     return None
 
 

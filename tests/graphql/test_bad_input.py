@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from gql import GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
 
 from tests.conftest import LiveServer
 from tests.factories import Api, sha, upsert
@@ -385,3 +387,179 @@ async def test_unstorable_text_is_a_client_error(
                     assert error["extensions"] == expected
     assert [s["id"] for s in api.sources()] == [source["id"]]
     assert api.files(source["id"]) == []
+
+
+# ---- requests the schema cannot serve ------------------------------------------
+
+SUBSCRIBE = "subscription($id: String!) { sourceEvents(sourceId: $id) { cursor } }"
+PAUSE = "mutation($id: String!) { pauseSource(sourceId: $id) { status } }"
+
+
+def _graphql(
+    server: LiveServer, api: Api, method: str, content_type: str | None = None, **kwargs: Any
+) -> httpx.Response:
+    url = server.url + "/graphql"
+    headers = auth_headers(api)
+    if content_type:
+        headers["content-type"] = content_type
+    response = httpx.request(method, url, headers=headers, timeout=30, **kwargs)
+    assert response.status_code < 500, response.text
+    return response
+
+
+def _coded(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    assert body.get("data") is None, body
+    [error] = body["errors"]
+    check_error_shape(error)
+    extensions: dict[str, Any] = error["extensions"]
+    return extensions
+
+
+def _snapshot(api: Api, source_id: str) -> Any:
+    return api.sources(), api.files(source_id), api.deltas(source_id)
+
+
+async def test_a_subscription_over_http_is_refused_with_a_code(
+    live_server: LiveServer, api: Api, source_id: str
+) -> None:
+    variables = {"id": source_id}
+    for response in (
+        _graphql(live_server, api, "POST", json={"query": SUBSCRIBE, "variables": variables}),
+        _graphql(
+            live_server,
+            api,
+            "GET",
+            params={"query": SUBSCRIBE, "variables": json.dumps(variables)},
+        ),
+    ):
+        assert _coded(response) == {"code": "BAD_USER_INPUT", "reason": "WEBSOCKET_REQUIRED"}
+        assert "WebSocket" in response.json()["errors"][0]["message"]
+
+
+async def test_an_unknown_operation_name(
+    live_server: LiveServer, api: Api, ws_client: GqlFactory
+) -> None:
+    document = "query Mine { sources { id } }"
+    body = {"query": document, "operationName": "Theirs"}
+    response = _graphql(live_server, api, "POST", json=body)
+    assert response.status_code == 400
+    assert 'Unknown operation named "Theirs"' in response.text
+    async with ws_client(auth_headers(api)) as ws:
+        with pytest.raises(TransportQueryError) as refused:
+            await ws.session.execute(GraphQLRequest(document, operation_name="Theirs"))
+    [error] = refused.value.errors or []
+    check_error_shape(error)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "UNKNOWN_OPERATION"}
+    assert 'Unknown operation named "Theirs"' in error["message"]
+
+
+SOURCE_BY_ID = "query($id: ID!) { source(id: $id) { id } }"
+PUSH_ITEMS = """
+mutation($id: String!, $items: [PushItemInput!]!) {
+  pushBatch(sourceId: $id, items: $items) { applied }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"id": None}, {"id": [1]}, {"id": {"nested": "x"}}, {"id": True}],
+    ids=["missing", "null", "list", "object", "boolean"],
+)
+async def test_missing_or_wrongly_typed_variables(gq: Gq, variables: dict[str, Any]) -> None:
+    error = await gq.error(SOURCE_BY_ID, **variables)
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "$id" in error["message"], error
+
+
+async def test_a_wrongly_typed_mutation_variable_writes_nothing(
+    gq: Gq, api: Api, source_id: str
+) -> None:
+    before = _snapshot(api, source_id)
+    for items in ("a.md", [{"operationId": 7, "path": "n.md"}], [{"path": "n.md"}]):
+        error = await gq.error(PUSH_ITEMS, id=source_id, items=items)
+        assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+        assert "$items" in error["message"], error
+    assert _snapshot(api, source_id) == before
+
+
+async def test_a_mutation_over_get_is_refused_and_writes_nothing(
+    live_server: LiveServer, api: Api, source_id: str
+) -> None:
+    before = _snapshot(api, source_id)
+    params = {"query": PAUSE, "variables": json.dumps({"id": source_id})}
+    response = _graphql(live_server, api, "GET", params=params)
+    assert response.status_code == 400
+    assert "mutations are not allowed when using GET" in response.text
+    assert _snapshot(api, source_id) == before
+
+
+async def test_a_batch_is_refused_whole(live_server: LiveServer, api: Api, source_id: str) -> None:
+    before = _snapshot(api, source_id)
+    batch = [
+        {"query": PAUSE, "variables": {"id": source_id}},
+        {"query": "{ sources { id } }"},
+    ]
+    response = _graphql(live_server, api, "POST", json=batch)
+    assert response.status_code == 400
+    assert "Batching is not enabled" in response.text
+    assert _snapshot(api, source_id) == before
+
+
+def _nested_list(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+def _nested_object(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+PATTERNS = """
+mutation($p: [String!]) {
+  createSource(input: {name: "deep", mode: BIDIRECTIONAL, includePatterns: $p}) { id }
+}
+"""
+ITEM = {"operationId": "deep", "path": "deep.md", "content": "deep\n"}
+
+
+def _deep_cases(depth: int) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (PUSH_ITEMS, {"items": _nested_list(depth, ITEM)}),
+        (PUSH_ITEMS, {"items": [{**ITEM, "operationId": _nested_object(depth)}]}),
+        (PUSH_ITEMS, {"items": [{**ITEM, "content": _nested_list(depth, "x")}]}),
+        (PATTERNS, {"p": _nested_list(depth, "**/*.md")}),
+    ]
+
+
+async def test_deeply_nested_variables_that_reach_the_schema(
+    gq: Gq, ws_client: GqlFactory, api: Api, source_id: str
+) -> None:
+    """Nesting the request decoder lets through is refused by the schema, with a code."""
+    depth = api.settings.max_json_depth - 8  # room for the envelope of an HTTP or WS message
+    before = _snapshot(api, source_id)
+    async with ws_client(auth_headers(api)) as ws:
+        for session in (gq, ws):
+            for document, variables in _deep_cases(depth):
+                error = await session.error(document, id=source_id, **variables)
+                assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+    assert _snapshot(api, source_id) == before
+
+
+async def test_variables_nested_deeper_than_any_decoder_allows(
+    live_server: LiveServer, api: Api, source_id: str
+) -> None:
+    before = _snapshot(api, source_id)
+    for depth in (api.settings.max_json_depth + 1, 5_000, 100_000):
+        # Written out by hand: the json module itself gives up at this depth.
+        items = "[" * depth + "]" * depth
+        body = f'{{"query": {json.dumps(PUSH_ITEMS)}, "variables": {{"items": {items}}}}}'
+        response = _graphql(live_server, api, "POST", "application/json", content=body)
+        assert 400 <= response.status_code < 500, response.text
+        _coded(response)
+    assert _snapshot(api, source_id) == before
