@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     """Largest request head (request line and headers); a bigger one answers 431 and
     the connection is closed."""
 
+    graphql_max_document_bytes: int = 64 * 1024
+    """Largest GraphQL document (the ``query`` text) accepted; reading a document costs
+    the event loop about a microsecond per character, so a huge literal is refused
+    before it is parsed. Large values belong in variables."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:
