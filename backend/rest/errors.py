@@ -45,7 +45,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # (nesting too deep, an integer over Python's digit limit).
         codes = {400: "MALFORMED_JSON", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
         code = codes.get(exc.status_code, "HTTP_ERROR")
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        # Keep what the framework put on the answer, above all 405's ``Allow`` (RFC 9110).
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

@@ -3,13 +3,14 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 from backend.services.content import is_storable
 from backend.settings import Settings
 
-MAX_INT64 = 2**63 - 1
+MAX_SAFE_INT = 2**53 - 1
+"""The largest integer every JSON reader holds exactly (RFC 7493, I-JSON)."""
 
 
 def _iso(value: datetime) -> str:
@@ -28,15 +29,27 @@ def _storable(value: str) -> str:
 # Python; the services stay the judges and answer with their own codes and messages.
 _WS = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 """Exactly the characters ``str.strip()`` removes."""
+_END = r"$(?!\n)"
+"""End of the string: Python's ``$`` alone also matches before a final newline."""
 NO_NUL = r"^[^\u0000]*$"
 NON_BLANK = rf"^[^\u0000]*[^{_WS}\u0000][^\u0000]*$"
 _SEG = r"[^/\\\u0000-\u001f\u007f]"
 _FIRST = r"[^./\\\u0000-\u001f\u007f]"
 _NAME = rf"(?:{_FIRST}{_SEG}{{0,254}}|\.{_FIRST}{_SEG}{{0,253}}|\.\.{_SEG}{{1,253}})"
-PATH = rf"^(?:\.(?:/\.?)*/)?{_NAME}(?:/(?:\.|{_NAME})?)*$"
+PATH = rf"^(?:\.(?:/\.?)*/)?{_NAME}(?:/(?:\.|{_NAME})?)*{_END}"
 """Relative, '/'-separated, no control character or backslash, no '..', names a file."""
-HASH_IN = r"^(?:[0-9a-fA-F]{64})?$"
+HASH_IN = rf"^(?:[0-9a-fA-F]{{64}})?{_END}"
 
+
+def _whole(value: object) -> object:
+    """JSON has one number type: ``3.0`` is the integer 3 (as JSON Schema says), ``3.5`` is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = BeforeValidator(_whole)
+"""After an integer's bounds in ``Annotated``, so the bounds still reach the schema."""
 UtcTime = Annotated[datetime, PlainSerializer(_iso, return_type=str)]
 Hash = Annotated[str, Field(description="Lowercase hex sha256 of the UTF-8 bytes")]
 HashIn = Annotated[
@@ -103,11 +116,19 @@ class HeartbeatRequest(WireIn):
     connector_id: Id
 
 
+_PLAIN = r"[^\\\u0000]"
+_ESCAPE = r"\\[^/\u0000]"
+GIT_PATTERN = (
+    rf"^(?![{_WS}]*![{_WS}]*$)[{_WS}]*(?:#[^\u0000]*|(?:{_PLAIN}|{_ESCAPE})*"
+    rf"(?:[^\\{_WS}\u0000]|\\[^/{_WS}\u0000])[{_WS}]*|(?:{_PLAIN}|{_ESCAPE})*\\ ){_END}"
+)
+"""What gitignore rules compile: a comment, or not blank, not a bare '!', and every
+backslash escapes a character of its own name (not '/', not the end of the pattern)."""
 Pattern = Annotated[
     Text,
     Field(
         description="A gitignore-style pattern",
-        json_schema_extra={"pattern": NON_BLANK, "maxLength": 1024},
+        json_schema_extra={"pattern": GIT_PATTERN, "maxLength": 1024},
     ),
 ]
 
@@ -140,7 +161,7 @@ class ListFilesRequest(WireIn):
     state: Literal["ok", "conflict", "deleted"] | None = None
     include_deleted: bool = False
     after: Text | None = Field(default=None, description="Last path of the previous page")
-    limit: int = Field(default=1000, ge=1, le=5000)
+    limit: Annotated[int, Field(ge=1, le=5000), Whole] = 1000
 
 
 class FileRequest(WireIn):
@@ -205,8 +226,8 @@ class PushBatchRequest(WireIn):
 
 class DeltasRequest(WireIn):
     source_id: Id
-    cursor: int | None = Field(default=None, ge=0, le=MAX_INT64)
-    limit: int | None = Field(default=None, ge=1, le=500)
+    cursor: Annotated[int, Field(ge=0, le=MAX_SAFE_INT), Whole] | None = None
+    limit: Annotated[int, Field(ge=1, le=500), Whole] | None = None
 
 
 class ConflictsRequest(WireIn):
@@ -217,7 +238,7 @@ class ConflictsRequest(WireIn):
 class PreviewRequest(WireIn):
     source_id: Id | None = None
     conflict_id: Id
-    context_lines: int = Field(default=3, ge=0, le=50)
+    context_lines: Annotated[int, Field(ge=0, le=50), Whole] = 3
 
 
 class ResolveRequest(WireIn):
@@ -237,16 +258,17 @@ class ResolveRequest(WireIn):
     conflict_id: Id
     resolution: Literal["keep_local", "keep_raven", "manual_merge"]
     resolved_content: Content | None = Field(default=None, description="Required for manual_merge")
-    revision: int | None = Field(default=None, ge=1)
+    revision: Annotated[int, Field(ge=1), Whole] | None = None
 
 
 class HistoryRequest(WireIn):
     source_id: Id
     relative_path: RelativePath
-    limit: int = Field(default=100, ge=1, le=500)
-    before: int | None = Field(
-        default=None, ge=1, le=MAX_INT64, description="Page back from this seq"
-    )
+    limit: Annotated[int, Field(ge=1, le=500), Whole] = 100
+    before: (
+        Annotated[int, Field(ge=1, le=MAX_SAFE_INT, description="Page back from this seq"), Whole]
+        | None
+    ) = None
     include_content: bool = True
 
 
@@ -454,7 +476,7 @@ class DiffRequest(WireIn):
     relative_path: RelativePath
     from_hash: HashIn
     to_hash: HashIn
-    context_lines: int = Field(default=3, ge=0, le=50)
+    context_lines: Annotated[int, Field(ge=0, le=50), Whole] = 3
 
 
 class DiffOut(Wire):

@@ -10,7 +10,7 @@ from backend.db import defer_insert, write_deferred
 from backend.errors import InvalidInput, TooLarge
 from backend.models import Blob
 
-_HASH = re.compile(r"^[0-9a-f]{64}$")
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def sha256_hex(content: str) -> str:
@@ -67,7 +67,7 @@ def check_hash(value: object, field: str) -> str | None:
     """Accept an absent hash or 64 hex digits (case-folded to the canonical lowercase)."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _HASH.match(value.lower()):
+    if not isinstance(value, str) or not _HASH.fullmatch(value.lower()):
         raise InvalidInput(f"{field} must be a sha256 hex digest", "INVALID_HASH")
     return value.lower()
 

@@ -188,6 +188,21 @@ def test_unknown_path_and_wrong_method(api: Api) -> None:
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "TRACE"])
+@pytest.mark.parametrize("path", DOCUMENTED_PATHS)
+def test_a_wrong_method_says_which_are_allowed(api: Api, method: str, path: str) -> None:
+    """RFC 9110: a 405 lists the methods the resource supports in ``Allow``."""
+    response = api.http.request(method, PREFIX + path, headers=api.headers, json={})
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers.get("allow") == "POST"
+
+
+def test_healthz_says_it_allows_get(api: Api) -> None:
+    response = api.http.post("/healthz")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers.get("allow") == "GET"
+
+
 # ---- every field, every bad value --------------------------------------------------
 
 UNSTORABLE = {
