@@ -14,8 +14,10 @@ Bodies over ``offload_bytes`` are scanned and decoded on a worker thread, so one
 big body never stalls the event loop.
 """
 
+import codecs
 import json
 import json.decoder
+import json.scanner
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +28,11 @@ from anyio import to_thread
 from backend.errors import LocalSyncError, TooLarge
 from backend.settings import Settings
 
+_SLICE = 1024 * 1024
 _STRUCTURE = re.compile(r'[\[\]{},"]')
 # The C scanner json.loads itself uses for strings (public, though typeshed omits it).
 _scan_string: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_py_make_scanner: Callable[[json.JSONDecoder], Any] = json.scanner.py_make_scanner  # type: ignore[attr-defined]
 
 
 class JsonTooComplex(TooLarge):
@@ -92,23 +96,42 @@ def check_shape(text: str, limits: JsonLimits) -> None:
             raise JsonTooComplex(f"JSON body holds more than {limits.max_values} values")
 
 
-def decode(data: str | bytes, limits: JsonLimits) -> Any:
+def decode(data: str | bytes, limits: JsonLimits, in_slices: bool = False) -> Any:
     """``json.loads(data)`` within ``limits``; raises JSONDecodeError/ValueError like it.
 
-    Over a limit: :class:`JsonTooComplex` or :class:`JsonTooDeep`.
+    Over a limit: :class:`JsonTooComplex` or :class:`JsonTooDeep`. ``in_slices``
+    decodes through the ``json`` module's pure-Python scanner: the same grammar,
+    but a thread decoding a large body lets go of the GIL between values instead
+    of holding it for the whole text (each string still goes through the C string
+    scanner), so the event loop is never held up for longer than one string takes.
     """
     if isinstance(data, bytes | bytearray):
-        # As json.loads does for bytes: UTF-8, -16 or -32, a UTF-8 BOM allowed.
-        data = data.decode(json.detect_encoding(data), "surrogatepass")
+        data = _text(data, in_slices)
     check_shape(data, limits)
-    return json.loads(data)
+    if not in_slices:
+        return json.loads(data)
+    decoder = json.JSONDecoder()
+    decoder.scan_once = _py_make_scanner(decoder)  # type: ignore[attr-defined]
+    return decoder.decode(data)
+
+
+def _text(data: bytes | bytearray, in_slices: bool) -> str:
+    """Bytes to text as ``json.loads`` does (UTF-8, -16 or -32; a UTF-8 BOM allowed)."""
+    encoding = json.detect_encoding(data)
+    if not in_slices:
+        return data.decode(encoding, "surrogatepass")
+    decoder = codecs.getincrementaldecoder(encoding)("surrogatepass")
+    view = memoryview(data)
+    parts = [decoder.decode(view[i : i + _SLICE]) for i in range(0, len(view), _SLICE)]
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts)
 
 
 async def decode_body(data: bytes, limits: JsonLimits) -> Any:
     """:func:`decode`, on a worker thread when ``data`` is larger than ``offload_bytes``."""
     if len(data) <= limits.offload_bytes:
         return decode(data, limits)
-    return await to_thread.run_sync(decode, data, limits)
+    return await to_thread.run_sync(decode, data, limits, True)
 
 
 def decode_message(data: str | bytes, limits: JsonLimits) -> Any:

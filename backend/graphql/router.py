@@ -15,7 +15,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from backend.bodies import JsonLimits, decode_body, decode_message
-from backend.errors import LocalSyncError
+from backend.errors import LocalSyncError, TooLarge
 from backend.graphql import live
 from backend.graphql.context import Context
 from backend.graphql.errors import graphql_code
@@ -31,6 +31,20 @@ class _Refused(Exception):
     def __init__(self, error: LocalSyncError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+class DocumentTooLarge(TooLarge):
+    code = "DOCUMENT_TOO_LARGE"
+
+
+def check_document(request: object, limit: int) -> None:
+    """Refuse a ``query`` text over ``limit`` bytes before GraphQL reads it: its lexer
+    runs on the event loop at about a microsecond per character."""
+    query = request.get("query") if isinstance(request, dict) else None
+    if isinstance(query, str) and (len(query) > limit or len(query.encode()) > limit):
+        raise DocumentTooLarge(
+            f"GraphQL document over {limit} bytes; pass large values as variables"
+        )
 
 
 def refusal_result(error: LocalSyncError) -> dict[str, Any]:
@@ -52,10 +66,15 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
     def json_limits(self) -> JsonLimits:
         return JsonLimits.from_settings(self.runtime.settings)
 
+    @property
+    def max_document_bytes(self) -> int:
+        return self.runtime.settings.graphql_max_document_bytes
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """Decode a JSON body within the limits, off the event loop when it is large.
+        """Decode a JSON body within the limits, off the event loop when it is large,
+        and refuse a document over ``graphql_max_document_bytes``.
 
         Strawberry decodes through the synchronous ``decode_json``; the body is
         decoded here first and ``decode_json`` hands that result back.
@@ -65,6 +84,8 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
         body = await request.get_body()
         try:
             decoded = await decode_body(body, self.json_limits)
+            for request_data in decoded if isinstance(decoded, list) else [decoded]:
+                check_document(request_data, self.max_document_bytes)
         except LocalSyncError as exc:
             raise _Refused(exc) from None
         except ValueError as exc:  # not JSON: Strawberry's own 400
@@ -76,14 +97,21 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
             _decoded.reset(token)
 
     def decode_json(self, data: str | bytes) -> object:
-        """Every JSON text Strawberry reads: HTTP bodies and WebSocket messages."""
+        """Every JSON text Strawberry reads: HTTP bodies and WebSocket messages (whose
+        documents are held to the same size limit as over HTTP)."""
         decoded = _decoded.get()
         if decoded is not None and decoded[0] is data:
             return decoded[1]
-        return decode_message(data, self.json_limits)
+        message = decode_message(data, self.json_limits)
+        if isinstance(message, dict) and message.get("type") == "subscribe":
+            try:
+                check_document(message.get("payload"), self.max_document_bytes)
+            except LocalSyncError as exc:  # closes the socket 4400, like unreadable JSON
+                raise json.JSONDecodeError(exc.message, "", 0) from None
+        return message
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Answer a body over the JSON limits with a GraphQL error carrying a code."""
+        """Answer a body over the limits with a GraphQL error carrying a code."""
         try:
             return await super().run(request, context, root_value)
         except _Refused as refused:

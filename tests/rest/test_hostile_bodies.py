@@ -289,3 +289,34 @@ def test_declared_length_over_the_limit_is_refused_unread(
     response = send_partial(live_server, PUSH, api.headers, declared, b"{")
     assert response.status == 413
     assert response.json()["error"]["code"] == "REQUEST_TOO_LARGE"
+
+
+# ---- GraphQL documents: read on the event loop, so bounded ----------------------------
+
+
+def test_a_huge_graphql_literal_is_refused_before_it_is_read(
+    live_server: LiveServer, api: Api, world: Any
+) -> None:
+    literal = "x" * (api.settings.graphql_max_document_bytes + 1)
+    query = 'mutation { registerConnector(name: "%s", platform: "linux", version: "1") { id } }'
+    body = json.dumps({"query": query % literal}).encode()
+    response = _graphql(live_server, api, body)
+    assert response.status_code == 413, response.text
+    [error] = response.json()["errors"]
+    check_error_shape(error)
+    assert error["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "reason": "DOCUMENT_TOO_LARGE"}
+
+
+async def test_a_huge_graphql_document_over_websocket_closes_4400(
+    live_server: LiveServer, api: Api
+) -> None:
+    padding = " " * api.settings.graphql_max_document_bytes
+    query = 'subscription { sourceEvents(sourceId: "s") { cursor } }' + padding
+    async with connect(ws_url(live_server), subprotocols=[PROTOCOL]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": auth_headers(api)}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), WAIT)
+    close = info.value.rcvd
+    assert close is not None and close.code == 4400, close

@@ -12,8 +12,9 @@ ERRORS: dict[int | str, dict[str, object]] = {
         (401, "Missing, malformed, expired or forged token"),
         (403, "Token does not grant this workspace"),
         (404, "Not found in this workspace"),
+        (408, "Request body stalled (no data within the body timeout)"),
         (409, "State forbids the call"),
-        (413, "Over a size limit"),
+        (413, "Over a size limit (body bytes, JSON values, batch items, file size)"),
         (422, "Invalid input"),
     ]
 }
