@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(RUN) python bench/merge_bench.py
 	$(RUN) python bench/connector_sync.py
 	$(RUN) python bench/tui_merge.py
+	$(RUN) python bench/hostile.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV)
