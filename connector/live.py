@@ -12,6 +12,13 @@ The subscription runs on its own thread with its own asyncio loop (gql's
 When it cannot connect, or the connection drops, ``live`` is cleared, ``notify``
 is called (so the daemon pulls once and goes back to polling at the normal
 interval) and the connection is retried after a capped, jittered backoff.
+
+When the server ends the feed because of the token (close 4401: refused or
+expired; 4403: the workspace is not granted), reconnecting would need a fresh
+token, and the connector's comes from its start (``--token`` or
+``LOCALSYNC_TOKEN``) and cannot change while it runs. Retrying would only be
+refused again, so the subscription stops for good, saying why and what to do in
+the log, and the daemon keeps polling deltas.
 """
 
 import asyncio
@@ -24,9 +31,16 @@ from typing import Any
 
 from gql import Client as GqlClient
 from gql import GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
+from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger("connector")
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+AUTH_CLOSES = frozenset({CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN})
+"""graphql-transport-ws close codes meaning the credentials, not the network, failed."""
 
 SUBSCRIPTION = """
 subscription ($source: String!, $after: Int!) {
@@ -111,6 +125,7 @@ class Subscription:
     async def _follow_forever(self) -> None:
         failures = 0
         while not self._stopping.is_set():
+            refused = False
             try:
                 await self._follow_once()
                 reason = "the server closed the subscription"
@@ -118,18 +133,39 @@ class Subscription:
                 raise
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            was_live = self.live.is_set()
+                code, why = _close_frame(exc)
+                if code in AUTH_CLOSES:
+                    self._give_up(f"{why or 'credentials refused'} (close {code})")
+                    return
+                # The server answered the subscription with an error (a cap, say):
+                # connected, but not following, so back off as for a failed connect.
+                refused = isinstance(exc, TransportQueryError)
+            connected = self.live.is_set()
             self.live.clear()
             if self._stopping.is_set():
                 return
-            failures = 0 if was_live else failures + 1
+            dropped = connected and not refused
+            failures = 0 if dropped else failures + 1
             delay = self._delay(failures)
-            if was_live:
-                log.warning("event subscription dropped (%s); polling, reconnecting", reason)
+            if connected:
                 self.notify()  # pull now, then poll at the normal interval
+            if dropped:
+                log.warning("event subscription dropped (%s); polling, reconnecting", reason)
             else:
                 log.info("event subscription unavailable (%s); retry in %.1fs", reason, delay)
             await asyncio.sleep(delay)
+
+    def _give_up(self, why: str) -> None:
+        """Stop following: the same credentials would only be refused again."""
+        self.live.clear()
+        log.error(
+            "event subscription ended by the server: %s. The token given at start cannot be "
+            "renewed while the connector runs, so it is not retried; remote changes are polled "
+            "instead, which the server refuses too once the token is invalid. Restart the "
+            "connector with a fresh token (--token or LOCALSYNC_TOKEN).",
+            why,
+        )
+        self.notify()  # the daemon pulls now and polls from here on
 
     def _delay(self, failures: int) -> float:
         """Capped exponential backoff with jitter in its upper half (never a tight loop)."""
@@ -160,3 +196,13 @@ class Subscription:
                 self.events_seen += 1
                 if int(event.get("cursor") or 0) > self.after():
                     self.notify()
+
+
+def _close_frame(exc: BaseException) -> tuple[int | None, str]:
+    """The close code and reason the server sent, found under gql's wrapping errors."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionClosed) and seen.rcvd is not None:
+            return seen.rcvd.code, seen.rcvd.reason
+        seen = seen.__cause__ or seen.__context__
+    return None, ""

@@ -10,9 +10,16 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from tui.client import ClientError, LinkState, LocalSyncClient, SourceInfo
+from tui.client import (
+    ClientError,
+    Forbidden,
+    LinkState,
+    LocalSyncClient,
+    SourceInfo,
+    Unauthenticated,
+)
 from tui.clock import Clock, local_now
-from tui.config import ConfigSource
+from tui.config import ConfigError, ConfigSource
 from tui.messages import LiveEvent
 from tui.screens.connect import ConnectScreen
 from tui.screens.help import HelpScreen
@@ -125,7 +132,11 @@ class LocalSyncApp(App[None]):
     async def _follow(self, source: SourceInfo) -> None:
         first, longest = self.retry_delays
         feed = self.client.live_events(
-            source.id, source.last_cursor, first_delay=first, max_delay=longest
+            source.id,
+            source.last_cursor,
+            first_delay=first,
+            max_delay=longest,
+            fresh_token=self._fresh_token,
         )
         try:
             async for item in feed:
@@ -137,10 +148,31 @@ class LocalSyncApp(App[None]):
         except ClientError as error:
             self.followed.discard(source.id)
             self._link_changed(source, LinkState(True))
+            if isinstance(error, Unauthenticated | Forbidden):
+                self.connection_failed(error)  # says how to get a token that works
+                return
             self.notify(
                 f"Live updates for {source.name} stopped: {error.message}",
                 severity="warning",
             )
+
+    def _fresh_token(self) -> str | None:
+        """The token as the configuration gives it now, asked for when a live feed's expires.
+
+        Read from where startup read it (option, environment, ``tui.toml``); a new
+        one also becomes the client's, so requests use it too. ``None`` when
+        there is nothing to read again or the file cannot be read.
+        """
+        if self.config is None:
+            return None
+        try:
+            token = self.config.load().token
+        except ConfigError:
+            return None
+        current = self.client
+        if token and token != current.token:
+            self.client = LocalSyncClient(current.server, token, current.workspace, current.timeout)
+        return token
 
     def _link_changed(self, source: SourceInfo, state: LinkState) -> None:
         was_down = source.id in self.disconnected

@@ -3,7 +3,8 @@
 Every method opens a short HTTP session, so a cancelled worker never leaves a
 half-used connection behind; ``events`` holds a WebSocket for as long as it is
 iterated. Failures surface as the typed errors below, chosen from the server's
-``extensions.code`` (and ``extensions.reason`` for the finer cases):
+``extensions.code`` (and ``extensions.reason`` for the finer cases), or from the
+close code when the server ends a live feed (4401, 4403):
 
 ClientError
 ├── ServerUnreachable   no answer at the URL (refused, timed out, not GraphQL)
@@ -21,7 +22,7 @@ ClientError
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
+from websockets.exceptions import ConnectionClosed
 
 Choice = Literal["LOCAL", "RAVEN", "BOTH_LOCAL_FIRST", "BOTH_RAVEN_FIRST", "BASE", "EDITED"]
 WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN"]
@@ -738,22 +740,29 @@ class LocalSyncClient:
         *,
         first_delay: float = 0.5,
         max_delay: float = 30.0,
+        fresh_token: Callable[[], str | None] | None = None,
     ) -> AsyncGenerator[SourceEvent | LinkState]:
-        """``events`` that survive a dropped connection.
+        """``events`` that survive a dropped connection and an expired token.
 
         Yields ``LinkState(True)`` each time the subscription is up and
         ``LinkState(False, error, delay)`` when it drops; then waits ``delay``
         (doubling from ``first_delay`` up to ``max_delay``, reset by a good
         connection) and subscribes again after the last event seen, so nothing
-        is missed or repeated. Only an unreachable server is retried: the
-        other errors (token, workspace, unknown source) are raised.
+        is missed or repeated.
+
+        When the server ends the feed because the token expired or was refused
+        (close 4401), ``fresh_token()`` is asked for the token to go on with: a
+        different one resumes at once after the last event seen; none, or the
+        same one again, raises ``Unauthenticated``. The other errors (workspace,
+        unknown source) are raised as they come.
         """
-        cursor = after
+        cursor, token = after, self.token
         delay = first_delay
         while True:
             error: ClientError
+            wait = delay
             try:
-                async with aclosing(self._stream(source_id, cursor)) as stream:
+                async with aclosing(self._stream(source_id, cursor, token)) as stream:
                     async for item in stream:
                         if item is None:
                             delay = first_delay
@@ -766,14 +775,27 @@ class LocalSyncClient:
                 )
             except ServerUnreachable as exc:
                 error = exc
-            yield LinkState(False, error, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
+            except Unauthenticated as exc:
+                renewed = fresh_token() if fresh_token is not None else None
+                if not renewed or renewed == token:
+                    raise
+                error, token, wait = exc, renewed, 0.0
+            yield LinkState(False, error, wait)
+            if wait:
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, max_delay)
 
-    async def _stream(self, source_id: str, after: int) -> AsyncGenerator[SourceEvent | None]:
-        """One subscription: ``None`` once connected, then its events."""
+    async def _stream(
+        self, source_id: str, after: int, token: str | None = None
+    ) -> AsyncGenerator[SourceEvent | None]:
+        """One subscription (with ``token`` instead of the client's): ``None`` once
+        connected, then its events."""
+        auth = {"Authorization": f"Bearer {token or self.token}", "x-workspace-id": self.workspace}
         transport = WebsocketsTransport(
-            url=self.websocket_url, init_payload=self._auth, connect_timeout=10
+            url=self.websocket_url,
+            init_payload=auth,
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            connect_timeout=10,
         )
         request = GraphQLRequest(_EVENTS, variable_values={"id": source_id, "after": after})
         try:
@@ -791,9 +813,34 @@ class LocalSyncClient:
         except TransportQueryError as exc:
             raise error_from_graphql(exc.errors[0] if exc.errors else {}) from exc
         except (TransportError, OSError, TimeoutError) as exc:
-            raise ServerUnreachable(
-                f"Lost the live connection to {self.server}.", "UNREACHABLE", detail=str(exc)
-            ) from exc
+            raise self._feed_closed(exc) from exc
+
+    def _feed_closed(self, exc: BaseException) -> ClientError:
+        """Why the live connection ended: the server's close code says if it was the token."""
+        code, reason = _close_frame(exc)
+        if code == CLOSE_UNAUTHENTICATED:
+            return Unauthenticated(reason or "The server refused the token.", "UNAUTHENTICATED")
+        if code == CLOSE_FORBIDDEN:
+            return Forbidden(reason or "The token does not grant the workspace.", "FORBIDDEN")
+        return ServerUnreachable(
+            f"Lost the live connection to {self.server}.", "UNREACHABLE", detail=str(exc)
+        )
+
+
+CLOSE_UNAUTHENTICATED = 4401
+"""graphql-transport-ws close code: the token is missing, refused or expired."""
+CLOSE_FORBIDDEN = 4403
+"""graphql-transport-ws close code: the token does not grant the workspace."""
+
+
+def _close_frame(exc: BaseException) -> tuple[int | None, str]:
+    """The close code and reason the server sent, found under gql's wrapping errors."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionClosed) and seen.rcvd is not None:
+            return seen.rcvd.code, seen.rcvd.reason
+        seen = seen.__cause__ or seen.__context__
+    return None, ""
 
 
 def _source(node: Mapping[str, Any]) -> SourceInfo:

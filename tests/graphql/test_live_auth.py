@@ -229,10 +229,15 @@ async def test_a_closed_connection_gives_its_slots_back(
     source = api.source()
     api.push(source["id"], upsert("a.md", "a\n"))
     payload = {"Authorization": f"Bearer {api.token}", "x-workspace-id": api.workspace}
-    async with open_ws(server, payload) as gone:
-        assert await _first(_open(gone, source["id"])) == 1
-    # The server notices the close on its own time: wait until the slot is back.
     async with open_ws(server, payload) as gq:
+        async with connect(ws_url(server), subprotocols=[PROTOCOL]) as gone:
+            await gone.send(_init(payload))
+            assert json.loads(await gone.recv())["type"] == "connection_ack"
+            await gone.send(_subscribe("1", source["id"]))
+            assert json.loads(await asyncio.wait_for(gone.recv(), WAIT))["type"] == "next"
+            assert await _refused(_open(gq, source["id"])) == TOO_MANY
+        # Closed with its subscription still running.
+        # The server notices the close on its own time: wait until the slot is back.
         for _ in range(200):
             try:
                 assert await _first(_open(gq, source["id"])) == 1
