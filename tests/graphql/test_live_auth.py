@@ -7,21 +7,25 @@ as our own clients do. Every wait is for a message or a close, never a clock.
 
 import asyncio
 import json
+import sqlite3
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
+from sqlalchemy import create_engine, make_url, text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from backend.auth import mint_token
+from backend.graphql.live import OPERATIONS_BESIDE_SUBSCRIPTIONS
 from tests.conftest import LiveServer
 from tests.factories import Api, upsert
-from tests.graphql.conftest import LEAK, Gq, open_ws, ws_url
+from tests.graphql.conftest import LEAK, Gq, open_http, open_ws, ws_url
 from tests.graphql.test_auth import _bad_credentials, _token
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -246,3 +250,63 @@ async def test_a_closed_connection_gives_its_slots_back(
                 assert (exc.errors or [{}])[0].get("extensions") == TOO_MANY
         else:
             raise AssertionError("the closed connection's slot never came back")
+
+
+@contextmanager
+def _write_lock(database_url: str) -> Iterator[None]:
+    """Hold the connectors table (SQLite: the database) so writers wait for us."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(str(url.database), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect() as pg:
+            pg.execute(text("LOCK TABLE connectors IN EXCLUSIVE MODE"))
+            yield
+            pg.rollback()
+    finally:
+        engine.dispose()
+
+
+async def test_operations_in_flight_on_one_connection_are_bounded(
+    start_server: Callable[..., LiveServer], api: Api, database_url: str
+) -> None:
+    """Past the subscriptions and a few queries, one more operation gets a coded error."""
+    server = start_server(max_subscriptions_per_connection=1)
+    limit = 1 + OPERATIONS_BESIDE_SUBSCRIPTIONS
+    register = (
+        'mutation($n: String!) { registerConnector(name: $n, platform: "p", version: "1") { id } }'
+    )
+    payload = {"Authorization": f"Bearer {api.token}", "x-workspace-id": api.workspace}
+
+    def mutation(op_id: int) -> str:
+        body = {"query": register, "variables": {"n": f"flood-{op_id}"}}
+        return json.dumps({"id": str(op_id), "type": "subscribe", "payload": body})
+
+    async with connect(ws_url(server), subprotocols=[PROTOCOL]) as ws:
+        await ws.send(_init(payload))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        with _write_lock(database_url):
+            for op_id in range(limit):  # each waits for the lock: all in flight
+                await ws.send(mutation(op_id))
+            await ws.send(mutation(limit))
+            refused = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+        assert refused["type"] == "error" and refused["id"] == str(limit)
+        extensions = refused["payload"][0]["extensions"]
+        assert extensions == {"code": "TOO_MANY_REQUESTS", "reason": "TOO_MANY_OPERATIONS"}
+        completed: set[str] = set()
+        while len(completed) < limit:
+            message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert message["type"] in {"next", "complete"}, message
+            if message["type"] == "complete":
+                completed.add(message["id"])
+    async with open_http(server, payload) as gq:
+        connectors = (await gq.run("{ connectors { name } }"))["connectors"]
+    assert {c["name"] for c in connectors} == {f"flood-{i}" for i in range(limit)}
