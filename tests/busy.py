@@ -1,0 +1,131 @@
+"""Helpers that keep a test server's database pool or its CPU busy, and watch its state.
+
+The servers run in the test process (``LiveServer``), so a test can wait on
+their real state: connections checked out of the pool, threads inside the
+merge engine. Nothing here replaces a collaborator; it only looks.
+"""
+
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import backend.merge
+from tests.conftest import LiveServer
+from tests.factories import Api, sha, upsert
+
+MERGE_ENGINE = str(Path(backend.merge.__file__).parent)
+TINY_POOL: dict[str, Any] = {
+    "db_pool_size": 1,
+    "db_pool_max_overflow": 0,
+    "db_pool_timeout_seconds": 1.0,
+    # The blocked request below must outlast the checks, not give up on SQLite's lock.
+    "sqlite_busy_timeout_seconds": 300.0,
+}
+"""Settings for a server with one pooled connection and a short wait for it."""
+
+
+def wait_until(condition: Callable[[], bool], what: str, deadline_seconds: float = 120) -> None:
+    """Poll a state until it holds; the deadline only turns a hang into a failure."""
+    deadline = time.monotonic() + deadline_seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting until {what}")
+        time.sleep(0.01)
+
+
+def checked_out(server: LiveServer) -> int:
+    """Connections of ``server``'s pool in use right now."""
+    runtime = server.app.state.runtime
+    count: int = runtime.engine.pool.checkedout()
+    return count
+
+
+def merging_threads() -> int:
+    """Threads of this process (test servers included) running merge-engine code now."""
+    count = 0
+    for frame in sys._current_frames().values():
+        current: FrameType | None = frame
+        while current is not None:
+            if current.f_code.co_filename.startswith(MERGE_ENGINE):
+                count += 1
+                break
+            current = current.f_back
+    return count
+
+
+@contextmanager
+def source_locked(database_url: str, source_id: str) -> Iterator[None]:
+    """Hold, from outside the server, a lock that a push to ``source_id`` must wait for."""
+    if database_url.startswith("sqlite"):
+        path = make_url(database_url).database
+        assert path
+        writer = sqlite3.connect(path, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        return
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            lock = text("SELECT id FROM sources WHERE id = :id FOR UPDATE")
+            conn.execute(lock, {"id": source_id})
+            yield
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def pool_held(server: LiveServer, workspace: str, source_id: str) -> Iterator[None]:
+    """Keep every pooled connection of a one-connection ``server`` busy inside the block.
+
+    A push to ``source_id`` waits on a lock held from outside while holding the
+    server's only connection. Afterwards the lock is released and that push must
+    still succeed: being made to wait loses nothing.
+    """
+    with Api(server.url, server.settings, workspace) as pusher, ThreadPoolExecutor(1) as pool:
+        push: Future[Any]
+        with source_locked(server.settings.resolved_database_url(), source_id):
+            push = pool.submit(pusher.push, source_id, upsert("held.md", "held\n"))
+            wait_until(
+                lambda: checked_out(server) == 1 or push.done(),
+                "the push holds the pooled connection",
+            )
+            assert not push.done(), push.result()
+            yield
+        result = push.result()
+    assert result["results"][0]["status"] == "applied", result
+
+
+def big_conflict(api: Api, lines: int = 30_000) -> str:
+    """A conflict whose sides are large enough that one preview computes for a while.
+
+    Every third line differs on both sides, so the merge has thousands of regions.
+    """
+
+    def side(label: str) -> str:
+        return "".join(
+            f"line {i} {label} edit\n" if label and i % 3 == 0 else f"line {i} of the base text\n"
+            for i in range(lines)
+        )
+
+    base, remote, local = side(""), side("remote"), side("local")
+    sid = api.source()["id"]
+    api.push(sid, upsert("big.md", base))
+    api.push(sid, upsert("big.md", remote, base=sha(base)))
+    result = api.push(sid, upsert("big.md", local, base=sha(base)))["results"][0]
+    assert result["status"] == "conflict", result
+    conflict_id: str = result["conflictId"]
+    return conflict_id

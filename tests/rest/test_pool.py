@@ -1,0 +1,76 @@
+"""Heavy work never starves the pool; a request that cannot get a connection answers 503.
+
+The servers here have one pooled connection and wait one second for it.
+"""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from tests.busy import TINY_POOL, big_conflict, checked_out, merging_threads, pool_held, wait_until
+from tests.conftest import LiveServer
+from tests.factories import Api, assert_error
+
+PREVIEWS = 3
+
+
+def test_a_request_that_cannot_get_a_connection_answers_503(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    server = start_server(**TINY_POOL)
+    with Api(server.url, server.settings, workspace) as api:
+        source = api.source()
+        sources_before = [s["id"] for s in api.sources()]
+        files_before = api.files(source["id"])
+        with pool_held(server, workspace, source["id"]):
+            for path, body in (
+                ("sources/list", {}),
+                ("sources/files", {"sourceId": source["id"]}),
+                ("sources", {"name": "Refused", "mode": "bidirectional"}),
+            ):
+                response = api.post(path, body)
+                assert_error(response, 503, "UNAVAILABLE")
+                retry_after = response.headers.get("Retry-After")
+                assert retry_after == str(server.settings.retry_after_seconds), path
+        # The refused create wrote nothing; the held push went through.
+        assert [s["id"] for s in api.sources()] == sources_before
+        after = api.files(source["id"])
+        assert [f["relativePath"] for f in after] == sorted(
+            [f["relativePath"] for f in files_before] + ["held.md"]
+        )
+
+
+def test_previews_computing_hold_no_connection(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """While several big previews compute, the one connection stays free for others.
+
+    The test waits until every preview is inside the merge engine, then asks for
+    the source list: with a preview holding its read transaction through the
+    merge, the list would wait out the pool timeout and answer 503.
+    """
+    server = start_server(**TINY_POOL)
+    with Api(server.url, server.settings, workspace) as api:
+        conflict_id = big_conflict(api)
+        clients = [Api(server.url, server.settings, workspace) for _ in range(PREVIEWS)]
+        body = {"conflictId": conflict_id, "contextLines": 3}
+        with ThreadPoolExecutor(PREVIEWS) as pool:
+            previews = [pool.submit(c.post, "sources/conflicts/preview", body) for c in clients]
+
+            def all_computing() -> bool:
+                finished = [p.result() for p in previews if p.done()]
+                assert not finished, f"a preview ended before all computed: {finished[0].text}"
+                return merging_threads() == PREVIEWS
+
+            wait_until(all_computing, "every preview is merging")
+            assert checked_out(server) == 0
+            listed = api.post("sources/list", {}, timeout=httpx.Timeout(60))
+            assert listed.status_code == 200, listed.text
+            assert merging_threads() > 0, "the list must answer while previews still compute"
+            answers = [p.result() for p in previews]
+        for client in clients:
+            client.http.close()
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["summary"]["conflictingRegions"] > 1000
