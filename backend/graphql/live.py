@@ -20,7 +20,6 @@ on, and a subscription that ends, however it ends, frees its slot.
 """
 
 import asyncio
-import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -38,8 +37,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from backend.errors import LocalSyncError, TooManyRequests, Unauthenticated
 from backend.graphql.context import Context
 from backend.settings import Settings
-
-log = logging.getLogger("localsync.graphql")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -136,11 +133,11 @@ class SubscriptionSlots:
 def admit(context: Context, counts: SubscriptionCounts) -> None:
     """Authenticate ``connection_init`` and give the connection its slots, or raise Refused."""
     try:
-        principal = context.principal
+        _ = context.principal
     except LocalSyncError as error:
         raise Refused.from_error(error) from None
-    authorization, _ = context.credentials()
-    context.live = counts.slots(authorization or principal.user)
+    authorization, _workspace = context.credentials()
+    context.live = counts.slots(authorization or "")  # admitted, so never empty
 
 
 class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
@@ -157,6 +154,7 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
         expires_at = self.context.principal.expires_at if self.connection_acknowledged else None
         if expires_at is not None and self._expiry is None:
             self._expiry = asyncio.create_task(self._close_at(expires_at))
+            self._expiry.add_done_callback(self._task_done)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Refuse an operation past the in-flight limit with a coded error, not a bare one."""
@@ -176,8 +174,9 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
     async def cleanup_operation(self, operation_id: str) -> None:
         operation = self.operations.get(operation_id)
         await super().cleanup_operation(operation_id)
-        if operation is not None and operation.task is not None and self.context.live:
-            self.context.live.release(operation.task)
+        slots = self.context.live
+        if operation is not None and operation.task is not None and slots is not None:
+            slots.release(operation.task)
 
     async def _close_at(self, expires_at: float) -> None:
         """End every operation, then close 4401: the token no longer vouches for the client."""
@@ -188,7 +187,7 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=CLOSE_UNAUTHENTICATED, reason=TOKEN_EXPIRED)
 
     async def shutdown(self) -> None:
-        if self._expiry is not None and self._expiry is not asyncio.current_task():
+        if self._expiry is not None:
             self._expiry.cancel()
             with suppress(asyncio.CancelledError):
                 await self._expiry
