@@ -126,10 +126,17 @@ def test_graphql_refuses_bad_credentials_without_reading_the_body(
     assert error["extensions"]["code"] == code
 
 
-def test_the_edge_check_matches_the_route_for_good_credentials(api: Api, world: Any) -> None:
-    """A verified principal is handed on: the route answers for that workspace only."""
+def test_each_request_acts_as_its_own_principal(api: Api, other_api: Api, world: Any) -> None:
+    """The principal verified at the edge is the request's own, even when two tenants
+    take turns on one keep-alive connection."""
     source_id, _ = world
-    assert [s["id"] for s in api.sources()] == [source_id]
+    other = other_api.source()
+    with httpx.Client(base_url=str(api.http.base_url)) as shared:
+        for _ in range(3):
+            mine = shared.post(PREFIX + "sources/list", json={}, headers=api.headers)
+            theirs = shared.post(PREFIX + "sources/list", json={}, headers=other_api.headers)
+            assert [s["id"] for s in mine.json()] == [source_id]
+            assert [s["id"] for s in theirs.json()] == [other["id"]]
 
 
 def test_graphiql_and_health_stay_open(live_server: LiveServer) -> None:
