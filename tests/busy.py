@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -109,11 +110,19 @@ def pool_held(server: LiveServer, workspace: str, source_id: str) -> Iterator[No
     assert result["results"][0]["status"] == "applied", result
 
 
-def big_conflict(api: Api, lines: int = 30_000) -> str:
-    """A conflict whose sides are large enough that one preview computes for a while.
+@dataclass(frozen=True)
+class BigConflict:
+    """A conflict on ``big.md`` whose sides are large enough that work on them takes a while."""
 
-    Every third line differs on both sides, so the merge has thousands of regions.
-    """
+    source_id: str
+    conflict_id: str
+    path: str
+    base_hash: str
+    local_hash: str
+
+
+def big_conflict(api: Api, lines: int = 30_000) -> BigConflict:
+    """Every third line differs on both sides, so the merge has thousands of regions."""
 
     def side(label: str) -> str:
         return "".join(
@@ -127,5 +136,4 @@ def big_conflict(api: Api, lines: int = 30_000) -> str:
     api.push(sid, upsert("big.md", remote, base=sha(base)))
     result = api.push(sid, upsert("big.md", local, base=sha(base)))["results"][0]
     assert result["status"] == "conflict", result
-    conflict_id: str = result["conflictId"]
-    return conflict_id
+    return BigConflict(sid, result["conflictId"], "big.md", sha(base), sha(local))

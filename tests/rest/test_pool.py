@@ -5,14 +5,24 @@ The servers here have one pooled connection and wait one second for it.
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
+import pytest
 
-from tests.busy import TINY_POOL, big_conflict, checked_out, merging_threads, pool_held, wait_until
+from tests.busy import (
+    TINY_POOL,
+    BigConflict,
+    big_conflict,
+    checked_out,
+    merging_threads,
+    pool_held,
+    wait_until,
+)
 from tests.conftest import LiveServer
 from tests.factories import Api, assert_error
 
-PREVIEWS = 3
+HEAVY = 3
 
 
 def test_a_request_that_cannot_get_a_connection_answers_503(
@@ -41,36 +51,51 @@ def test_a_request_that_cannot_get_a_connection_answers_503(
         )
 
 
-def test_previews_computing_hold_no_connection(
-    start_server: Callable[..., LiveServer], workspace: str
-) -> None:
-    """While several big previews compute, the one connection stays free for others.
+def _preview(big: BigConflict) -> tuple[str, dict[str, Any]]:
+    return "sources/conflicts/preview", {"conflictId": big.conflict_id}
 
-    The test waits until every preview is inside the merge engine, then asks for
-    the source list: with a preview holding its read transaction through the
-    merge, the list would wait out the pool timeout and answer 503.
+
+def _diff(big: BigConflict) -> tuple[str, dict[str, Any]]:
+    body = {
+        "sourceId": big.source_id,
+        "relativePath": big.path,
+        "fromHash": big.base_hash,
+        "toHash": big.local_hash,
+    }
+    return "sources/history/diff", body
+
+
+@pytest.mark.parametrize("request_for", [_preview, _diff], ids=["preview", "diff"])
+def test_heavy_work_holds_no_connection(
+    start_server: Callable[..., LiveServer],
+    workspace: str,
+    request_for: Callable[[BigConflict], tuple[str, dict[str, Any]]],
+) -> None:
+    """While several big previews (or diffs) compute, the one connection stays free.
+
+    The test waits until every request is inside the merge engine, then asks for
+    the source list: with a request holding its read transaction through the
+    computation, the list would wait out the pool timeout and answer 503.
     """
     server = start_server(**TINY_POOL)
     with Api(server.url, server.settings, workspace) as api:
-        conflict_id = big_conflict(api)
-        clients = [Api(server.url, server.settings, workspace) for _ in range(PREVIEWS)]
-        body = {"conflictId": conflict_id, "contextLines": 3}
-        with ThreadPoolExecutor(PREVIEWS) as pool:
-            previews = [pool.submit(c.post, "sources/conflicts/preview", body) for c in clients]
+        path, body = request_for(big_conflict(api))
+        clients = [Api(server.url, server.settings, workspace) for _ in range(HEAVY)]
+        with ThreadPoolExecutor(HEAVY) as pool:
+            heavy = [pool.submit(c.post, path, body) for c in clients]
 
             def all_computing() -> bool:
-                finished = [p.result() for p in previews if p.done()]
-                assert not finished, f"a preview ended before all computed: {finished[0].text}"
-                return merging_threads() == PREVIEWS
+                finished = [h.result() for h in heavy if h.done()]
+                assert not finished, f"a request ended before all computed: {finished[0].text}"
+                return merging_threads() == HEAVY
 
-            wait_until(all_computing, "every preview is merging")
+            wait_until(all_computing, "every request is computing")
             assert checked_out(server) == 0
             listed = api.post("sources/list", {}, timeout=httpx.Timeout(60))
             assert listed.status_code == 200, listed.text
-            assert merging_threads() > 0, "the list must answer while previews still compute"
-            answers = [p.result() for p in previews]
+            assert merging_threads() > 0, "the list must answer while the others still compute"
+            answers = [h.result() for h in heavy]
         for client in clients:
             client.http.close()
     for answer in answers:
         assert answer.status_code == 200, answer.text
-        assert answer.json()["summary"]["conflictingRegions"] > 1000
