@@ -5,13 +5,18 @@ so 64 MiB of ``[[],[],...]`` costs gigabytes and a nesting of 100,000 levels a
 ``RecursionError``. Here a scan runs first: it walks the text from one
 structural character (``[]{},"``) to the next, letting the ``json`` module's own
 C string scanner jump over each string, and stops as soon as the count of values
-or the nesting depth passes its limit. Only a text within both limits is handed
-to ``json.loads``, so what is accepted and how it is decoded stay exactly the
-``json`` module's (``NaN``, escapes, big numbers), and no partial object of an
-over-limit body is ever built.
+or the nesting depth passes its limit. Only a text within both limits is decoded,
+by the ``json`` module itself, so what is accepted and how it is decoded stay
+exactly as before (``NaN``, lone surrogate escapes, big numbers), and no partial
+object of an over-limit body is ever built.
 
-Bodies over ``offload_bytes`` are scanned and decoded on a worker thread, so one
-big body never stalls the event loop.
+The scan is written here rather than taken from a streaming parser such as
+ijson: those accept a stricter grammar than the ``json`` module (they refuse
+``NaN`` and lone low surrogate escapes, and fail on integers past Python's digit
+limit), so a body could stop their scan early yet decode unbounded afterwards.
+
+Bodies over ``offload_bytes`` are scanned and decoded on a worker thread, in
+slices (see :func:`decode`), so one big body never stalls the event loop.
 """
 
 import codecs
