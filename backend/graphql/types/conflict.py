@@ -92,6 +92,11 @@ class WordChangeLine:
     segments: list[WordSegment]
 
 
+# Regions up to this many characters get their word changes on the event loop: a
+# thread hop costs more than they do. Larger ones go to a worker thread, so one
+# huge region cannot stall every other request.
+_INLINE_WORD_CHANGES = 4096
+
 # The pairs ``wordChanges`` compares, in this order: each side against the base
 # (when the region has base lines), then local against remote.
 _WORD_PAIRS = (
@@ -169,6 +174,8 @@ class ConflictRegion:
         )
     )
     async def word_changes(self) -> list[WordChangeLine]:
+        if len(self.base) + len(self.local) + len(self.remote) <= _INLINE_WORD_CHANGES:
+            return word_changes(self.base, self.local, self.remote)
         return await to_thread.run_sync(word_changes, self.base, self.local, self.remote)
 
 
