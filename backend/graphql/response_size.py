@@ -40,6 +40,12 @@ TEXT_FIELDS: Final = SIZED_TEXT | {
 }
 """Every field that returns file text (or, for ``Event.payload``, carries it), ``Type.field``."""
 
+_TYPES_BY_FIELD: Final[dict[str, frozenset[str]]] = {
+    field: frozenset(k.split(".")[0] for k in TEXT_FIELDS if k.endswith(f".{field}"))
+    for field in {k.split(".")[1] for k in TEXT_FIELDS}
+}
+"""``TEXT_FIELDS`` by field name: one lookup passes over most fields of an answer."""
+
 
 def text_size(value: object) -> int:
     """UTF-8 length of a text field's value (an event payload counts its ``content``)."""
@@ -68,18 +74,19 @@ class ResponseSizeCap(SchemaExtension):
 
     def resolve(
         self,
-        _next: Callable[..., Any],
+        _next: Callable[..., object],
         root: Any,
         info: GraphQLResolveInfo[Any],
         *args: Any,
         **kwargs: Any,
     ) -> AwaitableOrValue[object]:
-        key = f"{info.parent_type.name}.{info.field_name}"
-        if key in SIZED_TEXT:
+        types = _TYPES_BY_FIELD.get(info.field_name)
+        if types is None or info.parent_type.name not in types:
+            return _next(root, info, *args, **kwargs)
+        if f"{info.parent_type.name}.{info.field_name}" in SIZED_TEXT:
             self._take(int(getattr(root, "size", 0) or 0))
+            return _next(root, info, *args, **kwargs)
         value: object = _next(root, info, *args, **kwargs)
-        if key not in TEXT_FIELDS or key in SIZED_TEXT:
-            return value
         if isinstance(value, Awaitable):
             return self._count_later(value)
         self._take(text_size(value))
