@@ -4,6 +4,9 @@ A connector writes every live file of a source into one folder on disk, so
 ``notes`` and ``notes/a.md`` cannot both be live: one of them would need
 ``notes`` to be a file and a folder at once. A deleted file leaves no name behind.
 
+A clash is refused as a conflict with the source's current state (409 on
+file/update), not as malformed input: the same path is fine in another source.
+
 Both questions are answered with indexed lookups (the ancestors by exact path,
 the descendants by one byte-order range under ``path/``), so the cost does not
 depend on how many files the source has.
@@ -15,7 +18,7 @@ from sqlalchemy import ColumnElement, String, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from backend.errors import InvalidInput
+from backend.errors import StateConflict
 from backend.models import File
 
 CODE = "PATH_CLASH"
@@ -97,12 +100,12 @@ class Occupancy:
         """Raise ``PATH_CLASH`` if a live file at ``path`` could not sit beside the others."""
         for folder in ancestors(path):
             if self._changed.get(folder, folder in self._live_folders):
-                raise InvalidInput(
+                raise StateConflict(
                     f"{folder!r} is a file, so it cannot also be a folder holding {path!r}",
                     CODE,
                 )
         if self._has_live_children(path):
-            raise InvalidInput(
+            raise StateConflict(
                 f"{path!r} is a folder holding other files, so it cannot also be a file", CODE
             )
 

@@ -147,7 +147,7 @@ def test_raven_side_update_obeys_the_same_rule(api: Api) -> None:
     before = state(api, sid)
     for path in ("notes", "todo/x.md"):
         body = {"sourceId": sid, "relativePath": path, "content": "raven"}
-        assert_error(api.post("sources/file/update", body), 422, "PATH_CLASH")
+        assert_error(api.post("sources/file/update", body), 409, "PATH_CLASH")
     assert state(api, sid) == before
     assert api.update(sid, "notes/b.md", "fine")["status"] == "ok"
     assert api.update(sid, "todo", "edited", base=sha("T"))["status"] == "ok"
