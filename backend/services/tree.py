@@ -22,6 +22,8 @@ from backend.errors import StateConflict
 from backend.models import File
 
 CODE = "PATH_CLASH"
+_PROBES_PER_STATEMENT = 200
+"""Below SQLite's limit of 500 terms in one compound SELECT."""
 
 
 def ancestors(path: str) -> list[str]:
@@ -82,16 +84,16 @@ class Occupancy:
 
     def _with_children(self, paths: list[str]) -> set[str]:
         """Of ``paths``, those with a live file below them, in one statement."""
-        if not paths:
-            return set()
-        probes = [
-            sa_select(literal(p, String)).where(
-                sa_select(col(File.id)).where(_under(self.session, self.source_id, p)).exists()
-            )
-            for p in paths
-        ]
-        statement = union_all(*probes)
-        return {row[0] for row in self.session.execute(statement)}
+        found: set[str] = set()
+        for start in range(0, len(paths), _PROBES_PER_STATEMENT):
+            probes = [
+                sa_select(literal(p, String)).where(
+                    sa_select(col(File.id)).where(_under(self.session, self.source_id, p)).exists()
+                )
+                for p in paths[start : start + _PROBES_PER_STATEMENT]
+            ]
+            found.update(row[0] for row in self.session.execute(union_all(*probes)))
+        return found
 
     def record(self, path: str, live: bool) -> None:
         self._changed[path] = live
