@@ -4,8 +4,11 @@ The rule is the services' (push-batch, file/update and GraphQL updateFile share
 it); deleted files leave their name free. Every refusal leaves the source as it was.
 """
 
+from collections.abc import Callable
+
 import pytest
 
+from tests.conftest import LiveServer
 from tests.factories import Api, assert_error, delete, sha, upsert
 from tests.rest.test_strict_items import paths, state
 
@@ -151,3 +154,22 @@ def test_raven_side_update_obeys_the_same_rule(api: Api) -> None:
     assert state(api, sid) == before
     assert api.update(sid, "notes/b.md", "fine")["status"] == "ok"
     assert api.update(sid, "todo", "edited", base=sha("T"))["status"] == "ok"
+
+
+def test_a_batch_larger_than_one_probe_statement(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """600 new paths: the clash probes are split across statements, and still all checked."""
+    server = start_server(max_batch_items=600)
+    with Api(server.url, server.settings, workspace) as api:
+        source = api.source()
+        sid = source["id"]
+        api.push(sid, upsert("last/inside.md", "x"))
+        items = [upsert(f"n/{i:03}.md", str(i)) for i in range(599)] + [upsert("last", "y")]
+        result = api.push(sid, *items)
+        assert result["applied"] == 599
+        assert (result["results"][-1]["status"], result["results"][-1]["code"]) == (
+            "rejected",
+            "PATH_CLASH",
+        )
+        assert len(api.files(sid)) == 600
