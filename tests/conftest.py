@@ -34,7 +34,8 @@ BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(PG_ENV) else [])
 
 
 class LiveServer:
-    """A uvicorn server on a free loopback port, in a thread of the test process."""
+    """A uvicorn server on a free loopback port, in a thread of the test process, with
+    the connection limits ``localsync serve`` has (``backend.serving.uvicorn_config``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
