@@ -1,8 +1,8 @@
 """Helpers that keep a test server's database pool or its CPU busy, and watch its state.
 
 The servers run in the test process (``LiveServer``), so a test can wait on
-their real state: connections checked out of the pool, threads inside the
-merge engine. Nothing here replaces a collaborator; it only looks.
+their real state: connections checked out of the pool, threads inside
+CPU-bound work. Nothing here replaces a collaborator; it only looks.
 """
 
 import sqlite3
@@ -20,9 +20,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import backend.merge
+import backend.services.cpu
 from tests.conftest import LiveServer
 from tests.factories import Api, sha, upsert
 
+CPU_BOUND = str(Path(backend.services.cpu.__file__))
 MERGE_ENGINE = str(Path(backend.merge.__file__).parent)
 TINY_POOL: dict[str, Any] = {
     "db_pool_size": 1,
@@ -50,17 +52,27 @@ def checked_out(server: LiveServer) -> int:
     return count
 
 
-def merging_threads() -> int:
-    """Threads of this process (test servers included) running merge-engine code now."""
+def _threads_in(where: Callable[[str], bool]) -> int:
+    """Threads of this process (test servers included) with a frame in matching files."""
     count = 0
     for frame in sys._current_frames().values():
         current: FrameType | None = frame
         while current is not None:
-            if current.f_code.co_filename.startswith(MERGE_ENGINE):
+            if where(current.f_code.co_filename):
                 count += 1
                 break
             current = current.f_back
     return count
+
+
+def computing_threads() -> int:
+    """Threads computing a merge or diff, or queued for a turn to compute one."""
+    return _threads_in(lambda filename: filename == CPU_BOUND)
+
+
+def merging_threads() -> int:
+    """Threads running merge-engine code right now."""
+    return _threads_in(lambda filename: filename.startswith(MERGE_ENGINE))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from backend.errors import InvalidInput, NotFound
 from backend.merge import Hunk, hunks, unified_diff
 from backend.paths import normalise_path
 from backend.services.content import check_hash, load_blob
+from backend.services.cpu import cpu_bound
 from backend.services.files import find_file, in_history
 from backend.services.sources import get_source
 
@@ -65,6 +66,7 @@ def load_diff(
     return DiffInput(file.relative_path, old_hash, new_hash, old, new, context)
 
 
+@cpu_bound
 def build_diff(given: DiffInput) -> VersionDiff:
     """Hunks and ``git diff`` text of two loaded versions (CPU only, no database)."""
     old, new, context = given.old, given.new, given.context_lines

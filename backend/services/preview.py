@@ -38,6 +38,7 @@ from backend.services.conflicts import (
     get_conflict,
     resolve_conflict,
 )
+from backend.services.cpu import cpu_bound
 from backend.services.sources import get_source
 from backend.settings import Settings
 
@@ -149,6 +150,7 @@ def load_preview(
     return PreviewInput(load_view(session, workspace_id, conflict_id, source_id), context_lines)
 
 
+@cpu_bound
 def build_preview(given: PreviewInput) -> Preview:
     """The diff and three-way regions of a loaded conflict (CPU only, no database)."""
     sides = given.view.sides
@@ -173,6 +175,7 @@ class Decided:
     merge: MergeResult
 
 
+@cpu_bound
 def decide(
     view: ConflictView, decisions: Mapping[int, Decision], *, partial: bool = False
 ) -> Decided:

@@ -18,7 +18,7 @@ from tests.busy import (
     BigConflict,
     big_conflict,
     checked_out,
-    merging_threads,
+    computing_threads,
     pool_held,
     wait_until,
 )
@@ -93,7 +93,7 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
 ) -> None:
     """One operation with several big previews (or diffs); REST and GraphQL reads still answer.
 
-    The test waits until every aliased field is inside the merge engine, then
+    The test waits until every aliased field is computing (or queued to compute), then
     reads: with a field holding its connection through the computation, the
     reads would wait out the pool timeout and fail.
     """
@@ -108,7 +108,7 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
 
             def all_computing() -> bool:
                 assert not running.done(), "the operation ended before every field computed"
-                return merging_threads() == HEAVY
+                return computing_threads() == HEAVY
 
             await asyncio.to_thread(wait_until, all_computing, "every field is computing")
             assert checked_out(server) == 0
@@ -118,6 +118,6 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
             assert listed.status_code == 200, listed.text
             sources = await light.run("{ sources { id } }")
             assert [s["id"] for s in sources["sources"]] == [s["id"] for s in listed.json()]
-            assert merging_threads() > 0, "the reads must answer while the fields still compute"
+            assert computing_threads() > 0, "the reads must answer while the fields still compute"
             result = await running
     assert sorted(result) == [f"h{n}" for n in range(HEAVY)]

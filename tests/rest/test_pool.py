@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from backend.services.cpu import MAX_CONCURRENT
 from tests.busy import (
     TINY_POOL,
     BigConflict,
     big_conflict,
     checked_out,
+    computing_threads,
     merging_threads,
     pool_held,
     wait_until,
@@ -73,7 +75,7 @@ def test_heavy_work_holds_no_connection(
 ) -> None:
     """While several big previews (or diffs) compute, the one connection stays free.
 
-    The test waits until every request is inside the merge engine, then asks for
+    The test waits until every request is computing (or queued to compute), then asks for
     the source list: with a request holding its read transaction through the
     computation, the list would wait out the pool timeout and answer 503.
     """
@@ -87,13 +89,14 @@ def test_heavy_work_holds_no_connection(
             def all_computing() -> bool:
                 finished = [h.result() for h in heavy if h.done()]
                 assert not finished, f"a request ended before all computed: {finished[0].text}"
-                return merging_threads() == HEAVY
+                assert merging_threads() <= MAX_CONCURRENT, "more merges at once than turns"
+                return computing_threads() == HEAVY
 
             wait_until(all_computing, "every request is computing")
             assert checked_out(server) == 0
             listed = api.post("sources/list", {}, timeout=httpx.Timeout(60))
             assert listed.status_code == 200, listed.text
-            assert merging_threads() > 0, "the list must answer while the others still compute"
+            assert computing_threads() > 0, "the list must answer while the others still compute"
             answers = [h.result() for h in heavy]
         for client in clients:
             client.http.close()

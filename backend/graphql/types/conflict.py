@@ -18,6 +18,7 @@ from backend.graphql.types.file import DiffHunk
 from backend.merge import Chunk, Decision, Edited, pair_lines, word_diff
 from backend.models import Conflict as ConflictRow
 from backend.services import preview as preview_service
+from backend.services.cpu import cpu_bound
 
 
 @strawberry.enum
@@ -176,7 +177,7 @@ class ConflictRegion:
     async def word_changes(self) -> list[WordChangeLine]:
         if len(self.base) + len(self.local) + len(self.remote) <= _INLINE_WORD_CHANGES:
             return word_changes(self.base, self.local, self.remote)
-        return await to_thread.run_sync(word_changes, self.base, self.local, self.remote)
+        return await to_thread.run_sync(cpu_bound(word_changes), self.base, self.local, self.remote)
 
 
 @strawberry.type
