@@ -55,11 +55,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        super().data_received(data)  # (stops the keep-alive clock)
+        if self.transport.is_closing():
+            return
+        if self.header_timer is None and (self.cycle is None or self.cycle.response_complete):
+            # Bytes that begin no request (a stray CRLF) must not stop every clock.
+            self._start_header_timer()
         if self.header_timer is None:
             return
         self.header_bytes += len(data)
-        if self.header_bytes > self.max_header_bytes and not self.transport.is_closing():
+        if self.header_bytes > self.max_header_bytes:
             self._stop_header_timer()
             self._send_431()
 

@@ -113,3 +113,12 @@ def test_serve_and_the_tests_share_one_configuration(live_server: LiveServer) ->
     assert config.header_timeout == 3
     assert isinstance(live_server.server.config.http_protocol_class, type)
     assert live_server.server.config.http_protocol_class is GuardedHttpProtocol
+
+
+def test_stray_bytes_after_a_response_do_not_keep_a_connection_open(start_server: Any) -> None:
+    server = start_server(header_timeout_seconds=0.5, keep_alive_seconds=60)
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.sendall(b"\r\n")  # not a request: must not stop every clock
+        assert _read_to_close(sock) == b""
