@@ -1,6 +1,6 @@
 """Conflicts, their previews and region decisions.
 
-Merges, diffs and word changes run on a worker thread after the read that fed
+Merges, diffs and large word changes run on a worker thread after the read that fed
 them closed: they neither hold a pooled connection nor block the event loop.
 """
 
