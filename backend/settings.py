@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     the event loop about a microsecond per character, so a huge literal is refused
     before it is parsed. Large values belong in variables."""
 
+    graphql_max_json_values: int = 10_000
+    """Most JSON values one GraphQL request or WebSocket message may hold (in practice,
+    its variables): GraphQL checks each variable value against the schema on the event
+    loop, some 20 microseconds apiece, so 100,000 would hold every request up for 2 s."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:

@@ -64,7 +64,11 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
 
     @cached_property
     def json_limits(self) -> JsonLimits:
-        return JsonLimits.from_settings(self.runtime.settings)
+        """The request body limits, with GraphQL's own, lower, count of values."""
+        settings = self.runtime.settings
+        limits = JsonLimits.from_settings(settings)
+        values = min(limits.max_values, settings.graphql_max_json_values)
+        return JsonLimits(values, limits.max_depth, limits.offload_bytes)
 
     @property
     def max_document_bytes(self) -> int:

@@ -216,11 +216,18 @@ def test_graphql_variables_nested_past_the_limit(
 def test_graphql_variables_with_too_many_values(
     live_server: LiveServer, api: Api, world: Any
 ) -> None:
-    values = ",".join(["[]"] * (api.settings.max_json_values + 1))
-    query = "query($v: [[Int]]) { sources { id } }"
-    body = json.dumps({"query": query, "variables": {"v": "PLACEHOLDER"}})
-    body = body.replace('"PLACEHOLDER"', f"[{values}]")
-    response = _graphql(live_server, api, body.encode())
+    """GraphQL holds fewer values than REST: it checks each one on the event loop."""
+    limit = api.settings.graphql_max_json_values
+    assert limit < api.settings.max_json_values
+
+    def body(numbers: int) -> bytes:
+        query = "query($v: [Int]) { sources { id } }"
+        text = json.dumps({"query": query, "variables": {"v": "PLACEHOLDER"}})
+        return text.replace('"PLACEHOLDER"', "[" + ",".join(["1"] * numbers) + "]").encode()
+
+    # the object, the query, the variables object, the list: four values besides the numbers
+    assert _graphql(live_server, api, body(limit - 4)).status_code == 200
+    response = _graphql(live_server, api, body(limit - 3))
     assert response.status_code == 413, response.text
     [error] = response.json()["errors"]
     check_error_shape(error)
