@@ -25,9 +25,11 @@ Phases (after ``idle_baseline``):
 2. ``unauthenticated_64mib_x4``: four of those at once;
 3. ``empty_items_64mib``: an authenticated push-batch of 64 MiB of ``{}`` items;
 4. ``graphql_variables_64mib``: 64 MiB of ``[[],[],...]`` in GraphQL variables;
-5. ``aliased_version_content``: 30 aliases of ``versions { content }`` over a
+5. ``graphql_100k_push_items``: a pushBatch mutation with 100,000 items in variables;
+6. ``graphql_60mib_literal``: a 60 MiB string literal in the GraphQL document;
+7. ``aliased_version_content``: 30 aliases of ``versions { content }`` over a
    file with about 20 MiB of history (refused by the GraphQL cost budget, if any);
-6. ``legitimate_60mib_push``: 12 files of 5 MiB in one push-batch, which must succeed.
+8. ``legitimate_60mib_push``: 12 files of 5 MiB in one push-batch, which must succeed.
 
 Goals (from the issue): every hostile request refused with a 4xx, peak RSS under
 512 MiB, ``/healthz`` never slower than 200 ms. ``goals`` reports each as measured.
@@ -324,6 +326,16 @@ def build_history(api: BenchApi, source_id: str, total: int, version_size: int) 
     return versions
 
 
+PUSH_MUTATION = (
+    "mutation($s: String!, $i: [PushItemInput!]!) { pushBatch(sourceId: $s, items: $i)"
+    " { results { status } } }"
+)
+
+
+def push_items(count: int) -> list[dict[str, str]]:
+    return [{"operationId": f"op-{i}", "path": f"{i}.md", "content": "x"} for i in range(count)]
+
+
 def legit_files(count: int, size: int) -> list[dict[str, Any]]:
     items = []
     for i in range(count):
@@ -367,6 +379,8 @@ class Bodies:
     unauthenticated: bytes
     empty_items: bytes
     graphql_variables: bytes
+    graphql_push_items: bytes
+    graphql_literal: bytes
     aliased_query: bytes
     legitimate: bytes
 
@@ -381,6 +395,15 @@ def build_bodies(size: int, source_id: str, aliases: int) -> Bodies:
             size - KIB, b'{"sourceId": "%s", "items": [' % source_id.encode(), b"{}", b"]}"
         ),
         graphql_variables=empties(size - KIB, variables_head, b"[]", b"]}}"),
+        graphql_push_items=json.dumps(
+            {"query": PUSH_MUTATION, "variables": {"s": source_id, "i": push_items(100_000)}}
+        ).encode(),
+        graphql_literal=json.dumps(
+            {
+                "query": 'mutation { registerConnector(name: "%s", platform: "x", version: "1")'
+                " { id } }" % ("x" * (size - 4 * MIB))
+            }
+        ).encode(),
         aliased_query=json.dumps(aliased).encode(),
         legitimate=json.dumps({"sourceId": source_id, "items": legit_files(12, 5 * MIB)}).encode(),
     )
@@ -429,6 +452,16 @@ def actions(server: ServerProcess, api: BenchApi, bodies: Bodies) -> list[tuple[
         (
             "graphql_variables_64mib",
             lambda: [stream_post(server, "/graphql", auth, bodies.graphql_variables)],
+            "4xx",
+        ),
+        (
+            "graphql_100k_push_items",
+            lambda: [stream_post(server, "/graphql", auth, bodies.graphql_push_items)],
+            "4xx",
+        ),
+        (
+            "graphql_60mib_literal",
+            lambda: [stream_post(server, "/graphql", auth, bodies.graphql_literal)],
             "4xx",
         ),
         ("aliased_version_content", lambda: http_post("/graphql", bodies.aliased_query), "4xx"),
