@@ -405,3 +405,22 @@ def test_oversized_bodies_through_a_client(small_server: LiveServer, workspace: 
         response = api.raw("sources/push-batch", iter([small[:10], small[10:]]))
         assert response.status_code == 200, response.text
         assert response.json()["applied"] == 1
+
+
+def test_the_openapi_document_names_every_refusal(api: Api) -> None:
+    """Clients learn from the document which answers to expect, and push-batch's item shape."""
+    document = api.http.get("/openapi.json").json()
+    for path in DOCUMENTED_PATHS:
+        responses = document["paths"][PREFIX + path]["post"]["responses"]
+        assert {"200", "401", "403", "404", "409", "413", "422", "503"} <= set(responses), path
+        assert "Retry-After" in responses["503"]["headers"]
+    body = document["paths"][PREFIX + "sources/push-batch"]["post"]["requestBody"]
+    schema = document["components"]["schemas"][
+        body["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    ]
+    items = schema["properties"]["items"]
+    assert items["maxItems"] == api.settings.max_batch_items
+    item = items["items"]["anyOf"][0]
+    assert set(item["required"]) == {"operationId", "relativePath"}
+    assert item["properties"]["isDelete"]["type"] == "boolean"
+    assert item["properties"]["operationId"]["maxLength"] == 200

@@ -16,7 +16,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
         (409, "State forbids the call"),
         (413, "Over a size limit (body bytes, JSON values, batch items, file size)"),
         (422, "Invalid input"),
+        (503, "The database is busy or unreachable; retry after Retry-After seconds"),
     ]
+}
+ERRORS[503]["headers"] = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 }
 
 
