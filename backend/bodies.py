@@ -3,9 +3,9 @@
 ``json.loads`` builds every value it meets before anyone can look at the result,
 so 64 MiB of ``[[],[],...]`` costs gigabytes and a nesting of 100,000 levels a
 ``RecursionError``. Here a scan runs first: it walks the text from one
-structural character (``[]{},"``) to the next, letting the ``json`` module's own
-C string scanner jump over each string, and stops as soon as the count of values
-or the nesting depth passes its limit. Only a text within both limits is decoded,
+structural character (``[]{},"``) to the next, jumping to the end of each string
+without building it, and stops as soon as the count of values or the nesting
+depth passes its limit. Only a text within both limits is decoded,
 by the ``json`` module itself, so what is accepted and how it is decoded stay
 exactly as before (``NaN``, lone surrogate escapes, big numbers), and no partial
 object of an over-limit body is ever built.
@@ -15,11 +15,10 @@ ijson: those accept a stricter grammar than the ``json`` module (they refuse
 ``NaN`` and lone low surrogate escapes, and fail on integers past Python's digit
 limit), so a body could stop their scan early yet decode unbounded afterwards.
 
-Bodies over ``offload_bytes`` are scanned and decoded on a worker thread, in
-slices (see :func:`decode`), so one big body never stalls the event loop.
+Bodies over ``offload_bytes`` are scanned and decoded on a worker thread, value
+by value (see :func:`decode`), so one big body never stalls the event loop.
 """
 
-import codecs
 import json
 import json.decoder
 import json.scanner
@@ -33,7 +32,6 @@ from anyio import to_thread
 from backend.errors import LocalSyncError, TooLarge
 from backend.settings import Settings
 
-_SLICE = 1024 * 1024
 _STRUCTURE = re.compile(r'[\[\]{},"]')
 # The C scanner json.loads itself uses for strings (public, though typeshed omits it).
 _scan_string: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -79,12 +77,12 @@ def check_shape(text: str, limits: JsonLimits) -> None:
     """
     values, depth, position = 1, 0, 0
     search = _STRUCTURE.search
+    strings = _Strings(text, steps=2 * limits.max_values)
     while (found := search(text, position)) is not None:
         char, position = found.group(), found.end()
         if char == '"':
-            try:
-                position = _scan_string(text, position, False)[1]
-            except ValueError:
+            position = strings.end(position)
+            if position < 0:
                 return
         elif char in "[{":
             depth += 1
@@ -101,6 +99,41 @@ def check_shape(text: str, limits: JsonLimits) -> None:
             raise JsonTooComplex(f"JSON body holds more than {limits.max_values} values")
 
 
+class _Strings:
+    """Finds where the strings of one text end, without building them."""
+
+    def __init__(self, text: str, steps: int) -> None:
+        self.text = text
+        self.steps = steps
+
+    def end(self, start: int) -> int:
+        """Index past the closing quote of the string whose content begins at ``start``
+        (-1 if it has none).
+
+        The next quote is found in C; an escaped quote, or each backslash before
+        one, costs a Python step from a budget shared by the whole text. Past the
+        budget the ``json`` module's C string scanner takes over, which builds the
+        string: only a text full of escaped quotes gets there.
+        """
+        text, position = self.text, start
+        while self.steps > 0:
+            quote = text.find('"', position)
+            if quote < 0:
+                return -1
+            run = quote
+            while run > position and text[run - 1] == "\\" and self.steps > 0:
+                run -= 1
+                self.steps -= 1
+            if self.steps > 0 and (quote - run) % 2 == 0:
+                return quote + 1
+            self.steps -= 1
+            position = quote + 1
+        try:
+            return _scan_string(text, start, False)[1]
+        except ValueError:
+            return -1
+
+
 def decode(data: str | bytes, limits: JsonLimits, in_slices: bool = False) -> Any:
     """``json.loads(data)`` within ``limits``; raises JSONDecodeError/ValueError like it.
 
@@ -108,10 +141,11 @@ def decode(data: str | bytes, limits: JsonLimits, in_slices: bool = False) -> An
     decodes through the ``json`` module's pure-Python scanner: the same grammar,
     but a thread decoding a large body lets go of the GIL between values instead
     of holding it for the whole text (each string still goes through the C string
-    scanner), so the event loop is never held up for longer than one string takes.
+    scanner), so the event loop is held up for no longer than one string takes.
     """
     if isinstance(data, bytes | bytearray):
-        data = _text(data, in_slices)
+        # As json.loads does for bytes: UTF-8, -16 or -32, a UTF-8 BOM allowed.
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
     check_shape(data, limits)
     if not in_slices:
         return json.loads(data)
@@ -120,23 +154,17 @@ def decode(data: str | bytes, limits: JsonLimits, in_slices: bool = False) -> An
     return decoder.decode(data)
 
 
-def _text(data: bytes | bytearray, in_slices: bool) -> str:
-    """Bytes to text as ``json.loads`` does (UTF-8, -16 or -32; a UTF-8 BOM allowed)."""
-    encoding = json.detect_encoding(data)
-    if not in_slices:
-        return data.decode(encoding, "surrogatepass")
-    decoder = codecs.getincrementaldecoder(encoding)("surrogatepass")
-    view = memoryview(data)
-    parts = [decoder.decode(view[i : i + _SLICE]) for i in range(0, len(view), _SLICE)]
-    parts.append(decoder.decode(b"", final=True))
-    return "".join(parts)
-
-
 async def decode_body(data: bytes, limits: JsonLimits) -> Any:
     """:func:`decode`, on a worker thread when ``data`` is larger than ``offload_bytes``."""
     if len(data) <= limits.offload_bytes:
         return decode(data, limits)
-    return await to_thread.run_sync(decode, data, limits, True)
+    try:
+        return await to_thread.run_sync(decode, data, limits, True)
+    except Exception as exc:
+        # Raised through the worker, the traceback ties the error to the body and
+        # its text in a cycle that only the garbage collector frees, maybe much
+        # later: the error alone is all a caller needs.
+        raise exc.with_traceback(None) from None
 
 
 def decode_message(data: str | bytes, limits: JsonLimits) -> Any:

@@ -4,6 +4,7 @@ FastAPI's documented way to change how a body is read: a Request subclass whose
 ``json()`` is ours, installed by an APIRoute subclass that every REST router uses.
 """
 
+import copy
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -45,6 +46,9 @@ class BoundedJsonRoute(APIRoute):
             try:
                 return await handler(BoundedJsonRequest(request.scope, request.receive))
             except _Refused as refused:
-                raise refused.error from None
+                # A copy: raising the carried error itself would tie it and the
+                # carrier into a cycle that keeps the whole body alive until the
+                # garbage collector next runs.
+                raise copy.copy(refused.error) from None
 
         return bounded
