@@ -134,10 +134,10 @@ class _Strings:
             return -1
 
 
-def decode(data: str | bytes, limits: JsonLimits, in_slices: bool = False) -> Any:
+def decode(data: str | bytes, limits: JsonLimits, on_worker: bool = False) -> Any:
     """``json.loads(data)`` within ``limits``; raises JSONDecodeError/ValueError like it.
 
-    Over a limit: :class:`JsonTooComplex` or :class:`JsonTooDeep`. ``in_slices``
+    Over a limit: :class:`JsonTooComplex` or :class:`JsonTooDeep`. ``on_worker``
     decodes through the ``json`` module's pure-Python scanner: the same grammar,
     but a thread decoding a large body lets go of the GIL between values instead
     of holding it for the whole text (each string still goes through the C string
@@ -147,7 +147,7 @@ def decode(data: str | bytes, limits: JsonLimits, in_slices: bool = False) -> An
         # As json.loads does for bytes: UTF-8, -16 or -32, a UTF-8 BOM allowed.
         data = data.decode(json.detect_encoding(data), "surrogatepass")
     check_shape(data, limits)
-    if not in_slices:
+    if not on_worker:
         return json.loads(data)
     decoder = json.JSONDecoder()
     decoder.scan_once = _py_make_scanner(decoder)  # type: ignore[attr-defined]
