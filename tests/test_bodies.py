@@ -1,0 +1,96 @@
+"""The bounded JSON decoder accepts and decodes exactly what ``json.loads`` does, and
+refuses a text over its limits before building it."""
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend.bodies import JsonLimits, JsonTooComplex, JsonTooDeep, _Strings, check_shape, decode
+
+LIMITS = JsonLimits(max_values=100_000, max_depth=64, offload_bytes=64 * 1024)
+
+ODD_TEXTS = [
+    b'{"a": NaN, "b": Infinity, "c": -Infinity}',
+    b'"a\\ud800b"',
+    b'"\\udc00"',
+    b'"\\ud83d\\ude00"',
+    b'{"l": 1e999999}',
+    b"\xef\xbb\xbf{}",
+    '{"a": "é"}'.encode("utf-16"),
+    '{"a": "é"}'.encode("utf-32-be"),
+    b'"quote \\" and backslash \\\\"',
+    b'["\\\\", "\\\\\\"", "\\\\\\\\"]',
+    b'{"nested": {"deep": [1, [2, [3, {"k": "v,]}["}]]]}}',
+    b"  [1, 2.5, true, false, null]  ",
+]
+BAD_TEXTS = [b"", b"{", b"[1,]", b'{"a": }', b"\xff\xfe", b'"unterminated', b"]]", b"{} {}"]
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, float) and math.isnan(left):
+        return isinstance(right, float) and math.isnan(right)
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(_same(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(_same, left, right))
+    return bool(left == right) and type(left) is type(right)
+
+
+@pytest.mark.parametrize("on_worker", [False, True], ids=["json.loads", "value-by-value"])
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_decodes_what_json_loads_decodes(text: bytes, on_worker: bool) -> None:
+    assert _same(decode(text, LIMITS, on_worker), json.loads(text))
+
+
+@pytest.mark.parametrize("on_worker", [False, True], ids=["json.loads", "value-by-value"])
+@pytest.mark.parametrize("text", BAD_TEXTS)
+def test_refuses_what_json_loads_refuses(text: bytes, on_worker: bool) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        decode(text, LIMITS, on_worker)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@given(JSON)
+def test_any_value_within_the_limits_round_trips(value: Any) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+    assert _same(decode(text.encode(), LIMITS, on_worker=True), json.loads(text))
+
+
+@given(st.text(alphabet='ab"\\é', max_size=40), st.integers(min_value=0, max_value=8))
+def test_a_string_ends_where_the_json_scanner_says(content: str, steps: int) -> None:
+    """Whether found by quotes and backslashes or by the C scanner past the budget."""
+    text = json.dumps(content) + ', "next"'
+    assert _Strings(text, steps).end(1) == len(json.dumps(content))
+
+
+def test_values_over_the_limit_are_refused_before_anything_is_built() -> None:
+    limits = JsonLimits(max_values=10, max_depth=64, offload_bytes=0)
+    check_shape("[" + ",".join(["1"] * 9) + "]", limits)  # the list and nine numbers
+    with pytest.raises(JsonTooComplex):
+        check_shape("[" + ",".join(["1"] * 10) + "]", limits)
+    with pytest.raises(JsonTooComplex):
+        check_shape("[" + ",".join(["[]"] * 1_000_000) + "]", LIMITS)
+
+
+def test_commas_and_brackets_inside_strings_do_not_count() -> None:
+    limits = JsonLimits(max_values=3, max_depth=1, offload_bytes=0)
+    check_shape('["[[[,,,{{{", "\\"[,]\\""]', limits)
+
+
+def test_nesting_past_the_limit_is_refused_without_recursion() -> None:
+    check_shape("[" * 64 + "]" * 64, LIMITS)
+    for text in ("[" * 65 + "]" * 65, "[" * 1_000_000):
+        with pytest.raises(JsonTooDeep):
+            check_shape(text, LIMITS)
