@@ -157,10 +157,14 @@ class ListSourcesRequest(WireIn):
 
 class ListFilesRequest(WireIn):
     source_id: Id
-    prefix: Text | None = None
+    prefix: Text | None = Field(
+        default=None, description="Paths starting with this (at most 1024 UTF-8 bytes)"
+    )
     state: Literal["ok", "conflict", "deleted"] | None = None
     include_deleted: bool = False
-    after: Text | None = Field(default=None, description="Last path of the previous page")
+    after: Text | None = Field(
+        default=None, description="Last path of the previous page (at most 1024 UTF-8 bytes)"
+    )
     limit: Annotated[int, Field(ge=1, le=5000), Whole] = 1000
 
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from backend.db import defer_insert, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
-from backend.paths import normalise_path
+from backend.paths import MAX_PATH_BYTES, normalise_path
 from backend.services.content import load_blob, load_blobs, require_text
 from backend.services.sources import get_source
 
@@ -136,13 +136,24 @@ def list_files(
     elif not include_deleted:
         statement = statement.where(File.state != "deleted")
     if prefix:
-        require_text(prefix, "prefix")
+        _path_bound(prefix, "prefix")
         statement = statement.where(col(File.relative_path).startswith(prefix, autoescape=True))
     if after:
-        require_text(after, "after")
+        _path_bound(after, "after")
         statement = statement.where(col(File.relative_path) > after)
     statement = statement.order_by(col(File.relative_path)).limit(limit)
     return list(session.exec(statement))
+
+
+def _path_bound(value: object, field: str) -> None:
+    """A prefix or page bound longer than any path matches nothing; say so instead.
+
+    Left unchecked, a long prefix becomes a LIKE pattern SQLite refuses as "too
+    complex", which would read as a busy database rather than the client's mistake.
+    """
+    text = require_text(value, field)
+    if len(text.encode("utf-8")) > MAX_PATH_BYTES:
+        raise InvalidInput(f"{field} is longer than a path can be ({MAX_PATH_BYTES} bytes)")
 
 
 @dataclass(frozen=True)

@@ -563,3 +563,15 @@ async def test_variables_nested_deeper_than_any_decoder_allows(
         assert 400 <= response.status_code < 500, response.text
         _coded(response)
     assert _snapshot(api, source_id) == before
+
+
+async def test_a_prefix_longer_than_any_path_is_a_client_error(gq: Gq, api: Api) -> None:
+    source = api.source()
+    api.push(source["id"], upsert("notes/a.md", "a"))
+    document = (
+        "query($s: ID!, $p: String!) { source(id: $s) { files(prefix: $p) { nodes { path } } } }"
+    )
+    error = await gq.error(document, s=source["id"], p="n" * 60_000)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "INVALID_INPUT"}
+    data = await gq.run(document, s=source["id"], p="notes/")
+    assert data["source"]["files"]["nodes"] == [{"path": "notes/a.md"}]

@@ -59,6 +59,19 @@ def test_files_filters_and_pages(api: Api) -> None:
     assert paths(prefix="notes_") == []
 
 
+def test_a_prefix_longer_than_any_path_is_a_client_error(api: Api) -> None:
+    """SQLite refuses LIKE patterns over 50,000 bytes; that must not read as a busy server."""
+    source = api.source()
+    api.push(source["id"], upsert("notes/a.md", "a"))
+    for field in ("prefix", "after"):
+        response = api.post("sources/files", {"sourceId": source["id"], field: "n" * 60_000})
+        assert_error(response, 422, "INVALID_INPUT")
+        assert field in response.json()["error"]["message"]
+    # The longest prefix a path can have still works.
+    longest = api.post("sources/files", {"sourceId": source["id"], "prefix": "n" * 1024})
+    assert longest.status_code == 200 and longest.json() == []
+
+
 def test_file_returns_the_content_record(api: Api) -> None:
     source = api.source()
     api.push(source["id"], upsert("research/notes.md", "# Notes\n"))
