@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(RUN) python bench/connector_sync.py
 	$(RUN) python bench/tui_merge.py
 	$(RUN) python bench/hostile.py
+	$(RUN) python bench/live_feeds.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV)
