@@ -5,13 +5,19 @@ limit on how long or how large a request's headers may be: a client could hold
 a connection open forever by sending a header byte now and then, or stream
 headers without end. :class:`GuardedHttpProtocol` adds both limits to uvicorn's
 httptools protocol (its own choice when httptools is installed).
+
+It also ends keep-alive when a response goes out before its request's body was
+read (a 404, 405 or redirect answers from the headers alone): the rest of that
+body would otherwise be read on a connection that already waits for its next
+request head.
 """
 
 import asyncio
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGISendEvent
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from backend.settings import Settings
@@ -28,10 +34,21 @@ class ServerConfig(uvicorn.Config):
         self.max_header_bytes = max_header_bytes
 
 
+class HeadTooLarge(Exception):
+    """Raised from a parser callback: the request head passed ``max_header_bytes``."""
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """Closes a connection whose request headers are not complete within
     ``header_timeout`` seconds (counted from the connection's opening, then from each
-    request's first byte), and answers 431 to headers over ``max_header_bytes``."""
+    request's first byte), and answers 431 to headers over ``max_header_bytes``.
+
+    The head's size is counted twice over: the bytes of each read that leaves the
+    head unfinished (a head trickling in, or one header without end, which the
+    parser buffers until it is complete), and the parsed URL and headers as the
+    parser hands them over (a whole head in one read is parsed before that read
+    returns).
+    """
 
     def __init__(
         self,
@@ -45,6 +62,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.max_header_bytes: int = getattr(config, "max_header_bytes", 64 * 1024)
         self.header_timer: asyncio.TimerHandle | None = None
         self.header_bytes = 0
+        self.parsed_head_bytes = 0
+        self.head_too_large = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -56,9 +75,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # (stops the keep-alive clock)
+        if self.transport.get_protocol() is not self:
+            # Upgraded to a WebSocket: this object no longer serves the connection
+            # and is never told it closed, so it must leave no clock behind.
+            self._stop_header_timer()
+            return
         if self.transport.is_closing():
             return
-        if self.header_timer is None and (self.cycle is None or self.cycle.response_complete):
+        if self.header_timer is None and self._between_requests():
             # Bytes that begin no request (a stray CRLF) must not stop every clock.
             self._start_header_timer()
         if self.header_timer is None:
@@ -70,12 +94,56 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.parsed_head_bytes = 0
         if self.header_timer is None:
             self._start_header_timer()
 
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
     def on_headers_complete(self) -> None:
         self._stop_header_timer()
+        previous = self.cycle
         super().on_headers_complete()
+        if self.cycle is not previous:
+            self._close_if_body_left_unread(self.cycle)
+
+    def send_400_response(self, msg: str) -> None:
+        """The parser stops on a callback's error as on bad input: say which it was."""
+        if self.head_too_large:
+            self._send_431()
+        else:
+            super().send_400_response(msg)
+
+    def _count_head(self, size: int) -> None:
+        self.parsed_head_bytes += size
+        if self.parsed_head_bytes > self.max_header_bytes:
+            self.head_too_large = True
+            raise HeadTooLarge
+
+    def _between_requests(self) -> bool:
+        """No request is open: its response went out and its body was read to the end."""
+        cycle = self.cycle
+        return cycle is None or (cycle.response_complete and not cycle.more_body)
+
+    @staticmethod
+    def _close_if_body_left_unread(cycle: RequestResponseCycle) -> None:
+        """A response that starts before its request's body was read to the end says
+        ``connection: close`` and closes: the rest of the body is never read as the
+        next request's head."""
+        send = cycle.send
+
+        async def send_closing(message: ASGISendEvent) -> None:
+            if message["type"] == "http.response.start" and cycle.more_body:
+                cycle.keep_alive = False
+            await send(message)
+
+        cycle.send = send_closing  # type: ignore[method-assign]
 
     def _start_header_timer(self) -> None:
         self.header_bytes = 0
