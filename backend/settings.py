@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     its variables): GraphQL checks each variable value against the schema on the event
     loop, some 20 microseconds apiece, so 100,000 would hold every request up for 2 s."""
 
+    max_queued_computations: int = 32
+    """Merges, diffs and previews that may wait for one of the process's two compute
+    turns; one more is refused with 503 UNAVAILABLE and ``Retry-After`` (GraphQL:
+    UNAVAILABLE). Each waiting request holds the texts it read (up to three files)."""
+
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""
         if self.database_url:

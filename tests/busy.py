@@ -2,27 +2,32 @@
 
 The servers run in the test process (``LiveServer``), so a test can wait on
 their real state: connections checked out of the pool, threads inside
-CPU-bound work. Nothing here replaces a collaborator; it only looks.
+CPU-bound work, requests waiting for a compute turn. Nothing here replaces a
+collaborator: it looks, or takes the server's own compute turns as a merge would.
 """
 
+import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import backend.merge
 import backend.services.cpu
+from backend.services.cpu import MAX_CONCURRENT, turns
 from tests.conftest import LiveServer
 from tests.factories import Api, sha, upsert
+
+T = TypeVar("T")
 
 CPU_BOUND = str(Path(backend.services.cpu.__file__))
 MERGE_ENGINE = str(Path(backend.merge.__file__).parent)
@@ -65,14 +70,53 @@ def _threads_in(where: Callable[[str], bool]) -> int:
     return count
 
 
-def computing_threads() -> int:
-    """Threads computing a merge or diff, or queued for a turn to compute one."""
+def threads_in_compute_turns() -> int:
+    """Threads inside ``backend.services.cpu``: none may wait there for a turn."""
     return _threads_in(lambda filename: filename == CPU_BOUND)
 
 
 def merging_threads() -> int:
     """Threads running merge-engine code right now."""
     return _threads_in(lambda filename: filename.startswith(MERGE_ENGINE))
+
+
+def on_server_loop(server: LiveServer, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work()`` on ``server``'s event loop and wait for its result."""
+    loop = server.server.servers[0].get_loop()
+
+    async def run() -> T:
+        return await work()
+
+    return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=60)
+
+
+def queued_for_turn(server: LiveServer) -> int:
+    """Merges and diffs of ``server`` waiting for a compute turn right now."""
+
+    async def waiting() -> int:
+        return turns().statistics().tasks_waiting
+
+    return on_server_loop(server, waiting)
+
+
+@contextmanager
+def compute_turns_held(server: LiveServer) -> Iterator[None]:
+    """Take every compute turn of ``server`` inside the block, as running merges would."""
+    holders = [object() for _ in range(MAX_CONCURRENT)]
+
+    async def take() -> None:
+        for holder in holders:
+            await turns().acquire_on_behalf_of(holder)
+
+    async def give_back() -> None:
+        for holder in holders:
+            turns().release_on_behalf_of(holder)
+
+    on_server_loop(server, take)
+    try:
+        yield
+    finally:
+        on_server_loop(server, give_back)
 
 
 @contextmanager

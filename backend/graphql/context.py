@@ -20,6 +20,7 @@ from backend.auth import Principal, authenticate
 from backend.db import session_scope
 from backend.errors import InvalidInput
 from backend.rest.deps import Runtime
+from backend.services.cpu import compute
 
 if TYPE_CHECKING:
     from backend.graphql.live import SubscriptionSlots
@@ -76,6 +77,10 @@ class Context(BaseContext):
     async def read(self, fn: Callable[[Session], T]) -> T:
         """:meth:`run` for resolvers that only read (on SQLite: no write lock)."""
         return await self.run(fn, read_only=True)
+
+    async def compute(self, fn: Callable[[], T]) -> T:
+        """Run CPU-bound ``fn()`` (no session) in one of the process's compute turns."""
+        return await compute(fn, max_queued=self.runtime.settings.max_queued_computations)
 
     def subscription_slot(self) -> AbstractContextManager[None]:
         """Hold one of the connection's (and its token's) subscription slots while it runs."""

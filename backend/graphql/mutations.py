@@ -4,7 +4,6 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from anyio import to_thread
 from strawberry.types import Info
 
 from backend.errors import InvalidInput
@@ -166,7 +165,7 @@ class Mutation:
             view = await ctx.read(
                 lambda s: preview.load_decision(s, ctx.workspace_id, conflict_id, revision)
             )
-            decided = await to_thread.run_sync(lambda: preview.decide(view, chosen))
+            decided = await ctx.compute(lambda: preview.decide(view, chosen))
             result = await ctx.run(
                 lambda s: preview.store_decision(s, ctx.workspace_id, view, decided, settings)
             )

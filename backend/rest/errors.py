@@ -10,7 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import LocalSyncError
+from backend.errors import LocalSyncError, Unavailable
 
 log = logging.getLogger("localsync")
 
@@ -29,8 +29,12 @@ def _describe(exc: RequestValidationError) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LocalSyncError)
-    async def _domain(_: Request, exc: LocalSyncError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+    async def _domain(request: Request, exc: LocalSyncError) -> JSONResponse:
+        response = error_response(exc.status, exc.code, exc.message)
+        if isinstance(exc, Unavailable):  # busy: the client may retry
+            retry_after = request.app.state.runtime.settings.retry_after_seconds
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

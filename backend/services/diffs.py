@@ -1,7 +1,8 @@
 """Diffs between two versions of one file.
 
 :func:`load_diff` reads both contents in a short transaction; :func:`build_diff`
-diffs them after it closed, so a long diff never holds a pooled connection.
+diffs them after it closed (through :func:`backend.services.cpu.compute`), so a
+long diff never holds a pooled connection.
 """
 
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ from backend.errors import InvalidInput, NotFound
 from backend.merge import Hunk, hunks, unified_diff
 from backend.paths import normalise_path
 from backend.services.content import check_hash, load_blob
-from backend.services.cpu import cpu_bound
 from backend.services.files import find_file, in_history
 from backend.services.sources import get_source
 
@@ -66,7 +66,6 @@ def load_diff(
     return DiffInput(file.relative_path, old_hash, new_hash, old, new, context)
 
 
-@cpu_bound
 def build_diff(given: DiffInput) -> VersionDiff:
     """Hunks and ``git diff`` text of two loaded versions (CPU only, no database)."""
     old, new, context = given.old, given.new, given.context_lines

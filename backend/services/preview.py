@@ -7,7 +7,8 @@ Each use comes in parts: ``load_*`` reads what the work needs in a short
 transaction, the pure part (:func:`build_preview`, :func:`decide`) merges after
 that transaction closed, and :func:`store_decision` re-checks in a new one. A
 merge of two large sides takes seconds of CPU; holding a pooled connection for
-it would starve every other request.
+it would starve every other request. Adapters run the pure part through
+:func:`backend.services.cpu.compute`, which gives merges their turns.
 """
 
 from collections.abc import Mapping
@@ -38,7 +39,6 @@ from backend.services.conflicts import (
     get_conflict,
     resolve_conflict,
 )
-from backend.services.cpu import cpu_bound
 from backend.services.sources import get_source
 from backend.settings import Settings
 
@@ -150,7 +150,6 @@ def load_preview(
     return PreviewInput(load_view(session, workspace_id, conflict_id, source_id), context_lines)
 
 
-@cpu_bound
 def build_preview(given: PreviewInput) -> Preview:
     """The diff and three-way regions of a loaded conflict (CPU only, no database)."""
     sides = given.view.sides
@@ -175,7 +174,6 @@ class Decided:
     merge: MergeResult
 
 
-@cpu_bound
 def decide(
     view: ConflictView, decisions: Mapping[int, Decision], *, partial: bool = False
 ) -> Decided:

@@ -1,6 +1,7 @@
-"""GraphQL under a busy pool: UNAVAILABLE when no connection is free; heavy fields hold none.
+"""GraphQL under a busy pool: UNAVAILABLE when no connection is free; heavy fields hold none,
+and fields waiting for a compute turn hold no worker thread.
 
-The servers here have one pooled connection and wait one second for it.
+The servers here mostly have one pooled connection and wait one second for it.
 """
 
 import asyncio
@@ -18,8 +19,11 @@ from tests.busy import (
     BigConflict,
     big_conflict,
     checked_out,
-    computing_threads,
+    compute_turns_held,
+    merging_threads,
     pool_held,
+    queued_for_turn,
+    threads_in_compute_turns,
     wait_until,
 )
 from tests.conftest import LiveServer
@@ -108,7 +112,7 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
 
             def all_computing() -> bool:
                 assert not running.done(), "the operation ended before every field computed"
-                return computing_threads() == HEAVY
+                return merging_threads() + queued_for_turn(server) == HEAVY
 
             await asyncio.to_thread(wait_until, all_computing, "every field is computing")
             assert checked_out(server) == 0
@@ -118,6 +122,87 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
             assert listed.status_code == 200, listed.text
             sources = await light.run("{ sources { id } }")
             assert [s["id"] for s in sources["sources"]] == [s["id"] for s in listed.json()]
-            assert computing_threads() > 0, "the reads must answer while the fields still compute"
             result = await running
     assert sorted(result) == [f"h{n}" for n in range(HEAVY)]
+
+
+WAITING = 45
+"""More operations waiting for a compute turn than the server's 40 shared worker threads."""
+PREVIEW = "query($id: ID!) { conflict(id: $id) { preview { mergedWithMarkers } } }"
+
+
+async def test_fields_waiting_for_a_compute_turn_hold_no_worker_thread(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """With every compute turn taken, previews queue on the event loop, not in threads.
+
+    Were each waiting preview to park a worker thread, the 45 would take all 40
+    shared ones, and every other operation's database read would wait for them.
+    """
+    server = start_server(max_queued_computations=WAITING, db_pool_timeout_seconds=60.0)
+    with Api(server.url, server.settings, workspace) as api:
+        clash = api.open_conflict(api.source()["id"])
+        headers = auth_headers(api)
+        limits = httpx.Limits(max_connections=100)
+        async with (
+            httpx.AsyncClient(base_url=server.url, limits=limits, timeout=300) as http,
+            open_http(server, headers) as light,
+        ):
+
+            async def preview() -> httpx.Response:
+                body = {"query": PREVIEW, "variables": {"id": clash["id"]}}
+                return await http.post("/graphql", json=body, headers=headers)
+
+            answer_when_free = (await preview()).json()
+            with compute_turns_held(server):
+                waiting = [asyncio.create_task(preview()) for _ in range(WAITING)]
+
+                def all_waiting() -> bool:
+                    done = [w.result() for w in waiting if w.done()]
+                    assert not done, f"a preview answered without a turn: {done[0].text}"
+                    return queued_for_turn(server) == WAITING
+
+                await asyncio.to_thread(wait_until, all_waiting, "every preview waits for a turn")
+                assert threads_in_compute_turns() == 0
+                health = await http.get("/healthz", timeout=60)
+                assert health.status_code == 200, health.text
+                listed = await light.run("{ sources { id } }")
+                assert len(listed["sources"]) == 1
+                assert not any(w.done() for w in waiting), "the turns were held throughout"
+            answers = await asyncio.gather(*waiting)
+    assert "<<<<<<<" in answer_when_free["data"]["conflict"]["preview"]["mergedWithMarkers"]
+    for answer in answers:
+        assert answer.json() == answer_when_free
+
+
+async def test_past_the_queue_bound_a_field_is_unavailable(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """One preview more than ``max_queued_computations`` is told to retry; the others run."""
+    server = start_server(max_queued_computations=2)
+    with Api(server.url, server.settings, workspace) as api:
+        clash = api.open_conflict(api.source()["id"])
+        two = (
+            "query($id: ID!) { "
+            + " ".join(
+                f"p{n}: conflict(id: $id) {{ preview {{ mergedWithMarkers }} }}" for n in range(2)
+            )
+            + " }"
+        )
+        async with (
+            patient_session(server, auth_headers(api)) as heavy,
+            open_http(server, auth_headers(api)) as light,
+        ):
+            with compute_turns_held(server):
+                running = asyncio.create_task(heavy.run(two, id=clash["id"]))
+                await asyncio.to_thread(
+                    wait_until, lambda: queued_for_turn(server) == 2, "two previews wait"
+                )
+                error = await light.error(PREVIEW, id=clash["id"])
+                assert error["extensions"]["code"] == "UNAVAILABLE", error
+                assert error["extensions"]["retryAfter"] == server.settings.retry_after_seconds
+                assert not running.done()
+            result = await running
+            again = await light.run(PREVIEW, id=clash["id"])
+    for key in ("p0", "p1"):
+        assert result[key]["preview"] == again["conflict"]["preview"]

@@ -1,6 +1,7 @@
-"""Heavy work never starves the pool; a request that cannot get a connection answers 503.
+"""Heavy work never starves the pool or the worker threads; a request that cannot get a
+connection, or a compute turn past the queue bound, answers 503.
 
-The servers here have one pooled connection and wait one second for it.
+The servers here mostly have one pooled connection and wait one second for it.
 """
 
 from collections.abc import Callable
@@ -16,13 +17,15 @@ from tests.busy import (
     BigConflict,
     big_conflict,
     checked_out,
-    computing_threads,
+    compute_turns_held,
     merging_threads,
     pool_held,
+    queued_for_turn,
+    threads_in_compute_turns,
     wait_until,
 )
 from tests.conftest import LiveServer
-from tests.factories import Api, assert_error
+from tests.factories import Api, assert_error, sha
 
 HEAVY = 3
 
@@ -78,6 +81,8 @@ def test_heavy_work_holds_no_connection(
     The test waits until every request is computing (or queued to compute), then asks for
     the source list: with a request holding its read transaction through the
     computation, the list would wait out the pool timeout and answer 503.
+    (Whether the computations are still running when the list answers is up to
+    the scheduler; the waiting case is held deterministically below.)
     """
     server = start_server(**TINY_POOL)
     with Api(server.url, server.settings, workspace) as api:
@@ -89,16 +94,115 @@ def test_heavy_work_holds_no_connection(
             def all_computing() -> bool:
                 finished = [h.result() for h in heavy if h.done()]
                 assert not finished, f"a request ended before all computed: {finished[0].text}"
-                assert merging_threads() <= MAX_CONCURRENT, "more merges at once than turns"
-                return computing_threads() == HEAVY
+                merging = merging_threads()
+                assert merging <= MAX_CONCURRENT, "more merges at once than turns"
+                return merging + queued_for_turn(server) == HEAVY
 
             wait_until(all_computing, "every request is computing")
             assert checked_out(server) == 0
             listed = api.post("sources/list", {}, timeout=httpx.Timeout(60))
             assert listed.status_code == 200, listed.text
-            assert computing_threads() > 0, "the list must answer while the others still compute"
             answers = [h.result() for h in heavy]
         for client in clients:
             client.http.close()
     for answer in answers:
         assert answer.status_code == 200, answer.text
+
+
+WAITING = 45
+"""More requests waiting for a compute turn than the server's 40 shared worker threads."""
+
+
+def test_requests_waiting_for_a_compute_turn_hold_no_worker_thread(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """With every compute turn taken, previews queue on the event loop, not in threads.
+
+    Were each waiting preview to park a worker thread, the 45 would take all 40
+    shared ones, and ``/healthz`` and every sync route would wait for a merge to end.
+    """
+    server = start_server(max_queued_computations=WAITING, db_pool_timeout_seconds=60.0)
+    with (
+        Api(server.url, server.settings, workspace) as api,
+        httpx.Client(base_url=server.url, limits=httpx.Limits(max_connections=100)) as http,
+    ):
+        clash = api.open_conflict(api.source()["id"])
+        body = {"conflictId": clash["id"]}
+        answer_when_free = api.post("sources/conflicts/preview", body).json()
+
+        def preview() -> httpx.Response:
+            return http.post(
+                "/api/local-sync/sources/conflicts/preview",
+                json=body,
+                headers=api.headers,
+                timeout=300,
+            )
+
+        with ThreadPoolExecutor(WAITING) as pool:
+            with compute_turns_held(server):
+                waiting = [pool.submit(preview) for _ in range(WAITING)]
+
+                def all_waiting() -> bool:
+                    done = [w.result() for w in waiting if w.done()]
+                    assert not done, f"a preview answered without a turn: {done[0].text}"
+                    return queued_for_turn(server) == WAITING
+
+                wait_until(all_waiting, "every preview waits for a compute turn")
+                assert threads_in_compute_turns() == 0
+                health = http.get("/healthz", timeout=60)
+                assert health.status_code == 200, health.text
+                listed = api.post("sources/list", {})
+                assert listed.status_code == 200, listed.text
+                assert not any(w.done() for w in waiting), "the turns were held throughout"
+            answers = [w.result() for w in waiting]
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == answer_when_free
+
+
+def test_past_the_queue_bound_a_computation_is_refused_with_503(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """A burst cannot queue without end: one more than the bound is told to retry."""
+    server = start_server(max_queued_computations=2)
+    with Api(server.url, server.settings, workspace) as api:
+        source = api.source()
+        clash = api.open_conflict(source["id"])
+        refusable = [
+            ("sources/conflicts/preview", {"conflictId": clash["id"]}),
+            (
+                "sources/history/diff",
+                {
+                    "sourceId": source["id"],
+                    "relativePath": clash["path"],
+                    "fromHash": sha(clash["base"]),
+                    "toHash": sha(clash["local"]),
+                },
+            ),
+        ]
+        history_before = api.post(
+            "sources/history", {"sourceId": source["id"], "relativePath": clash["path"]}
+        ).json()
+        clients = [Api(server.url, server.settings, workspace) for _ in range(2)]
+        with ThreadPoolExecutor(2) as pool:
+            with compute_turns_held(server):
+                path, body = refusable[0]
+                waiting = [pool.submit(c.post, path, body) for c in clients]
+                wait_until(lambda: queued_for_turn(server) == 2, "two previews wait for a turn")
+                for path, body in refusable:
+                    response = api.post(path, body)
+                    assert_error(response, 503, "UNAVAILABLE")
+                    retry_after = response.headers.get("Retry-After")
+                    assert retry_after == str(server.settings.retry_after_seconds), path
+                assert queued_for_turn(server) == 2
+            answers = [w.result() for w in waiting]
+        for client in clients:
+            client.http.close()
+        for path, body in refusable:
+            assert api.post(path, body).status_code == 200, path
+        history_after = api.post(
+            "sources/history", {"sourceId": source["id"], "relativePath": clash["path"]}
+        ).json()
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+    assert history_after == history_before

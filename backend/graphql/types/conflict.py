@@ -1,14 +1,14 @@
 """Conflicts, their previews and region decisions.
 
-Merges, diffs and large word changes run on a worker thread after the read that fed
-them closed: they neither hold a pooled connection nor block the event loop.
+Merges, diffs and large word changes run in a compute turn (``backend.services.cpu``)
+after the read that fed them closed: they neither hold a pooled connection nor
+block the event loop, and they wait for their turn on the event loop.
 """
 
 from datetime import datetime
 from enum import Enum
 
 import strawberry
-from anyio import to_thread
 from strawberry.types import Info
 
 from backend.graphql import loaders
@@ -18,7 +18,6 @@ from backend.graphql.types.file import DiffHunk
 from backend.merge import Chunk, Decision, Edited, pair_lines, word_diff
 from backend.models import Conflict as ConflictRow
 from backend.services import preview as preview_service
-from backend.services.cpu import cpu_bound
 
 
 @strawberry.enum
@@ -174,10 +173,11 @@ class ConflictRegion:
             "Lines are paired by a line diff, not by position; see WordChangeLine."
         )
     )
-    async def word_changes(self) -> list[WordChangeLine]:
-        if len(self.base) + len(self.local) + len(self.remote) <= _INLINE_WORD_CHANGES:
-            return word_changes(self.base, self.local, self.remote)
-        return await to_thread.run_sync(cpu_bound(word_changes), self.base, self.local, self.remote)
+    async def word_changes(self, info: Info[Context, None]) -> list[WordChangeLine]:
+        base, local, remote = self.base, self.local, self.remote
+        if len(base) + len(local) + len(remote) <= _INLINE_WORD_CHANGES:
+            return word_changes(base, local, remote)
+        return await info.context.compute(lambda: word_changes(base, local, remote))
 
 
 @strawberry.type
@@ -316,7 +316,7 @@ class Conflict:
         loaded = await ctx.read(
             lambda s: preview_service.load_preview(s, ctx.workspace_id, self.row.id, context_lines)
         )
-        return await to_thread.run_sync(
+        return await ctx.compute(
             lambda: ConflictPreview.build(preview_service.build_preview(loaded))
         )
 
@@ -327,7 +327,5 @@ class Conflict:
         ctx = info.context
         chosen = to_decisions(decisions)
         view = await ctx.read(lambda s: preview_service.load_view(s, ctx.workspace_id, self.row.id))
-        result = await to_thread.run_sync(
-            lambda: preview_service.decide(view, chosen, partial=True)
-        )
+        result = await ctx.compute(lambda: preview_service.decide(view, chosen, partial=True))
         return ResolutionPreview(text=result.text, unresolved=result.unresolved)

@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from anyio import to_thread
 from strawberry.types import Info
 
 from backend.graphql import loaders
@@ -195,8 +194,8 @@ class File:
                 s, ctx.workspace_id, self.source_id, self.path, from_hash, to_hash, context_lines
             )
         )
-        # Diffed on a worker thread once the read closed: no pooled connection is held.
-        return await to_thread.run_sync(lambda: FileDiff.build(diffs.build_diff(loaded)))
+        # Diffed in a compute turn once the read closed: no pooled connection is held.
+        return await ctx.compute(lambda: FileDiff.build(diffs.build_diff(loaded)))
 
     @strawberry.field(description="The open conflict on this file, if any.")
     async def open_conflict_id(self, info: Info[Context, None]) -> str | None:

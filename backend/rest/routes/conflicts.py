@@ -1,14 +1,22 @@
 """Conflicts and history endpoints.
 
 Previews and diffs are computed after their read transaction closed: the
-pooled connection goes back before the CPU-bound part starts.
+pooled connection goes back before the CPU-bound part starts. Those two routes
+are async so that waiting for a compute turn (``backend.services.cpu``) happens
+on the event loop: the read and the computation each take a worker thread only
+while they run, and the answer is encoded on the computing thread too.
 """
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from backend.rest import shapes
 from backend.rest.bodies import BoundedJsonRoute
-from backend.rest.deps import CtxDep
+from backend.rest.deps import Ctx, CtxDep
 from backend.rest.schemas import (
     ConflictOut,
     ConflictsRequest,
@@ -22,6 +30,7 @@ from backend.rest.schemas import (
     VersionOut,
 )
 from backend.services import conflicts, diffs, files, preview
+from backend.services.cpu import compute
 
 router = APIRouter(tags=["conflicts & history"], route_class=BoundedJsonRoute)
 
@@ -34,14 +43,27 @@ def list_conflicts(body: ConflictsRequest, ctx: CtxDep) -> list[ConflictOut]:
     return [shapes.conflict(r) for r in rows]
 
 
+async def _computed(ctx: Ctx, build: Callable[[], BaseModel]) -> JSONResponse:
+    """``build()`` in a compute turn, encoded as ``response_model`` would be."""
+
+    def answer() -> JSONResponse:
+        return JSONResponse(build().model_dump(mode="json", by_alias=True))
+
+    return await compute(answer, max_queued=ctx.settings.max_queued_computations)
+
+
 @router.post("/sources/conflicts/preview", response_model=PreviewOut)
-def preview_conflict(body: PreviewRequest, ctx: CtxDep) -> PreviewOut:
+async def preview_conflict(body: PreviewRequest, ctx: CtxDep) -> JSONResponse:
     """Returns a line-level preview: diff hunks, three-way regions, text with markers."""
-    with ctx.transaction(read_only=True) as session:
-        loaded = preview.load_preview(
-            session, ctx.workspace_id, body.conflict_id, body.context_lines, body.source_id
-        )
-    return shapes.preview(preview.build_preview(loaded))
+
+    def load() -> preview.PreviewInput:
+        with ctx.transaction(read_only=True) as session:
+            return preview.load_preview(
+                session, ctx.workspace_id, body.conflict_id, body.context_lines, body.source_id
+            )
+
+    loaded = await run_in_threadpool(load)
+    return await _computed(ctx, lambda: shapes.preview(preview.build_preview(loaded)))
 
 
 @router.post("/sources/conflicts/resolve", response_model=ResolveOut)
@@ -82,16 +104,20 @@ def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
 
 
 @router.post("/sources/history/diff", response_model=DiffOut)
-def history_diff(body: DiffRequest, ctx: CtxDep) -> DiffOut:
+async def history_diff(body: DiffRequest, ctx: CtxDep) -> JSONResponse:
     """Diff between two versions of a file (by hash), as hunks and as `git diff` text."""
-    with ctx.transaction(read_only=True) as session:
-        loaded = diffs.load_diff(
-            session,
-            ctx.workspace_id,
-            body.source_id,
-            body.relative_path,
-            body.from_hash,
-            body.to_hash,
-            body.context_lines,
-        )
-    return shapes.diff(body.relative_path, diffs.build_diff(loaded))
+
+    def load() -> diffs.DiffInput:
+        with ctx.transaction(read_only=True) as session:
+            return diffs.load_diff(
+                session,
+                ctx.workspace_id,
+                body.source_id,
+                body.relative_path,
+                body.from_hash,
+                body.to_hash,
+                body.context_lines,
+            )
+
+    loaded = await run_in_threadpool(load)
+    return await _computed(ctx, lambda: shapes.diff(body.relative_path, diffs.build_diff(loaded)))
