@@ -97,6 +97,12 @@ once: what they return is bounded by the content they are built from, which
 the response-size cap bounds at run time.
 """
 
+INTROSPECTION = 100
+"""One ``__schema`` or ``__type``: the schema's description, built on the event loop
+(about 70 KB for ``__schema`` with every field and argument). A client fetching the
+schema asks once; aliased copies multiply the work."""
+INTROSPECTION_COSTS: Final[Mapping[str, int]] = {"__schema": INTROSPECTION, "__type": INTROSPECTION}
+
 CODE = "QUERY_TOO_COSTLY"
 
 
@@ -151,6 +157,7 @@ class _Walk:
             name = nodes[0].name.value
             field = parent.fields.get(name)
             if field is None:  # __typename and introspection
+                total += INTROSPECTION_COSTS.get(name, 0) * times
                 continue
             total += FIELD_COSTS.get(f"{parent.name}.{name}", 0) * times
             child = get_named_type(field.type)

@@ -26,6 +26,15 @@ from backend.settings import Settings
 _decoded: ContextVar[tuple[bytes, object] | None] = ContextVar("graphql_body", default=None)
 """The body of the request being parsed, and what it decoded to (see ``parse_http_body``)."""
 
+_admitted: ContextVar[bool] = ContextVar("graphql_ws_admitted", default=False)
+"""Whether this WebSocket's ``connection_init`` was accepted (each socket is one task,
+so each has its own value)."""
+
+MAX_MESSAGE_BEFORE_ADMISSION = 8 * 1024
+"""Largest WebSocket message decoded before ``connection_init`` is accepted: that
+message holds a token and a workspace id, and no one unauthenticated may have the
+server decode megabytes."""
+
 
 class _Refused(Exception):
     def __init__(self, error: LocalSyncError) -> None:
@@ -37,11 +46,22 @@ class DocumentTooLarge(TooLarge):
     code = "DOCUMENT_TOO_LARGE"
 
 
+class OperationsNeedPost(LocalSyncError):
+    """GET /graphql serves the GraphiQL page only: an operation in a URL would run
+    before any credentials are checked, outside the checks POST bodies get."""
+
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+
+
 def check_document(request: object, limit: int) -> None:
     """Refuse a ``query`` text over ``limit`` bytes before GraphQL reads it: its lexer
-    runs on the event loop at about a microsecond per character."""
+    runs on the event loop at about a microsecond per character. (A lone surrogate
+    escape is measured as the three bytes it is written with, not an error.)"""
     query = request.get("query") if isinstance(request, dict) else None
-    if isinstance(query, str) and (len(query) > limit or len(query.encode()) > limit):
+    if isinstance(query, str) and (
+        len(query) > limit or len(query.encode("utf-8", "surrogatepass")) > limit
+    ):
         raise DocumentTooLarge(
             f"GraphQL document over {limit} bytes; pass large values as variables"
         )
@@ -83,6 +103,8 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
         Strawberry decodes through the synchronous ``decode_json``; the body is
         decoded here first and ``decode_json`` hands that result back.
         """
+        if request.method == "GET":
+            raise _Refused(OperationsNeedPost("send GraphQL operations with POST"))
         if request.method != "POST" or "json" not in (request.content_type or ""):
             return await super().parse_http_body(request)
         body = await request.get_body()
@@ -106,6 +128,9 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
         decoded = _decoded.get()
         if decoded is not None and decoded[0] is data:
             return decoded[1]
+        if not _admitted.get() and len(data) > MAX_MESSAGE_BEFORE_ADMISSION:
+            # Closes the socket 4400, like unreadable JSON.
+            raise json.JSONDecodeError("message too large before connection_init", "", 0)
         message = decode_message(data, self.json_limits)
         if isinstance(message, dict) and message.get("type") == "subscribe":
             try:
@@ -120,7 +145,8 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
             return await super().run(request, context, root_value)
         except _Refused as refused:
             result = refusal_result(refused.error)
-            return JSONResponse(result, status_code=refused.error.status)
+            headers = {"Allow": "POST"} if refused.error.status == 405 else None
+            return JSONResponse(result, status_code=refused.error.status, headers=headers)
 
     # -- live feeds (WebSocket): policy in backend.graphql.live
 
@@ -145,6 +171,7 @@ class LocalSyncRouter(GraphQLRouter[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Admit ``connection_init`` or close the socket 4401/4403 (``live.Refused``)."""
         live.admit(context, self.subscription_counts)
+        _admitted.set(True)
         return UnsetType()  # a bare connection_ack
 
 
@@ -164,5 +191,6 @@ def graphql_router(runtime: Runtime) -> LocalSyncRouter:
         schema=build_schema(runtime.settings),
         context_getter=get_context,
         graphql_ide="graphiql" if runtime.settings.graphql_ide else None,
+        allow_queries_via_get=False,
         **LocalSyncRouter.live_options(runtime.settings),
     )
