@@ -137,7 +137,17 @@ def admit(context: Context, counts: SubscriptionCounts) -> None:
     except LocalSyncError as error:
         raise Refused.from_error(error) from None
     authorization, _workspace = context.credentials()
-    context.live = counts.slots(authorization or "")  # admitted, so never empty
+    context.live = counts.slots(_token(authorization or ""))
+
+
+def _token(authorization: str) -> str:
+    """The token itself, as :func:`backend.auth.authenticate` verified it.
+
+    Keyed by the raw header, "bearer X", "Bearer  X" and "Bearer X " would be
+    three counters for one token, and the per-token cap would multiply.
+    """
+    _scheme, _, token = authorization.partition(" ")
+    return token.strip()
 
 
 class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):

@@ -32,6 +32,8 @@ PROTOCOL = Subprotocol("graphql-transport-ws")
 SUB = "subscription($s: String!, $a: Int!) { sourceEvents(sourceId: $s, after: $a) { cursor } }"
 WAIT = 30.0
 """Bounds a hung test only: every wait ends on a message or a close."""
+SHORT_LIFETIME = 15
+"""Seconds an expiring token lives; the close at its ``exp`` is waited for, not timed."""
 
 REFUSALS = {
     "missing token": 4401,
@@ -54,12 +56,14 @@ def _subscribe(op_id: str, source_id: str, after: int = 0) -> str:
     )
 
 
-async def _until_closed(ws: ClientConnection) -> tuple[int, str, list[dict[str, Any]]]:
+async def _until_closed(
+    ws: ClientConnection, wait: float = WAIT
+) -> tuple[int, str, list[dict[str, Any]]]:
     """Read until the server closes; the close code, its reason and every message before."""
     seen: list[dict[str, Any]] = []
     with pytest.raises(ConnectionClosed) as info:
         while True:
-            seen.append(json.loads(await asyncio.wait_for(ws.recv(), WAIT)))
+            seen.append(json.loads(await asyncio.wait_for(ws.recv(), wait)))
     close = info.value.rcvd
     assert close is not None, "the connection dropped without a close frame"
     return close.code, close.reason, seen
@@ -125,7 +129,9 @@ async def test_open_subscription_closes_4401_when_its_token_expires(
 ) -> None:
     source = api.source()
     api.push(source["id"], upsert("a.md", "a\n"))
-    short = _token(api.settings, api.workspace, exp=int(time.time()) + 3)
+    # Long enough that a slow machine still sets both connections up before it
+    # passes (a token expired at connection_init is refused, not closed later).
+    short = _token(api.settings, api.workspace, exp=int(time.time()) + SHORT_LIFETIME)
     async with (
         connect(ws_url(live_server), subprotocols=[PROTOCOL]) as expiring,
         connect(ws_url(live_server), subprotocols=[PROTOCOL]) as lasting,
@@ -139,7 +145,7 @@ async def test_open_subscription_closes_4401_when_its_token_expires(
             first = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
             assert first["payload"]["data"]["sourceEvents"]["cursor"] == 1
 
-        code, reason, seen = await _until_closed(expiring)
+        code, reason, seen = await _until_closed(expiring, SHORT_LIFETIME + WAIT)
         assert (code, reason) == (4401, "token expired")
         assert seen == [], "nothing after the first event was written"
 
@@ -226,6 +232,30 @@ async def test_subscriptions_per_token_are_capped_across_connections(
         await three.aclose()
 
 
+async def test_one_token_written_differently_is_counted_once(
+    start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    """The scheme's case and spaces around the token do not make a new counter."""
+    server = start_server(max_subscriptions_per_token=2)
+    source = api.source()
+    api.push(source["id"], upsert("a.md", "a\n"))
+    spellings = [f"bearer {api.token}", f"Bearer  {api.token}", f"Bearer {api.token} "]
+    payloads = [{"Authorization": a, "x-workspace-id": api.workspace} for a in spellings]
+    async with (
+        open_ws(server, payloads[0]) as first,
+        open_ws(server, payloads[1]) as second,
+        open_ws(server, payloads[2]) as third,
+    ):
+        one, two = _open(first, source["id"]), _open(second, source["id"])
+        assert [await _first(one), await _first(two)] == [1, 1]
+        assert await _refused(_open(third, source["id"])) == TOO_MANY
+        await one.aclose()
+        three = _open(third, source["id"])
+        assert await _first(three) == 1
+        await two.aclose()
+        await three.aclose()
+
+
 async def test_a_closed_connection_gives_its_slots_back(
     start_server: Callable[..., LiveServer], api: Api
 ) -> None:
@@ -240,16 +270,18 @@ async def test_a_closed_connection_gives_its_slots_back(
             await gone.send(_subscribe("1", source["id"]))
             assert json.loads(await asyncio.wait_for(gone.recv(), WAIT))["type"] == "next"
             assert await _refused(_open(gq, source["id"])) == TOO_MANY
-        # Closed with its subscription still running.
-        # The server notices the close on its own time: wait until the slot is back.
-        for _ in range(200):
+        # Closed with its subscription still running. The server notices the close
+        # on its own time: try again until the slot is back (the deadline only turns
+        # a slot that never comes back into a failure).
+        deadline = time.monotonic() + WAIT
+        while True:
             try:
                 assert await _first(_open(gq, source["id"])) == 1
                 break
             except TransportQueryError as exc:
                 assert (exc.errors or [{}])[0].get("extensions") == TOO_MANY
-        else:
-            raise AssertionError("the closed connection's slot never came back")
+            assert time.monotonic() < deadline, "the closed connection's slot never came back"
+            await asyncio.sleep(0.01)
 
 
 @contextmanager
