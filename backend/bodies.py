@@ -16,18 +16,28 @@ ijson: those accept a stricter grammar than the ``json`` module (they refuse
 limit), so a body could stop their scan early yet decode unbounded afterwards.
 
 Bodies over ``offload_bytes`` are scanned and decoded on a worker thread, value
-by value (see :func:`decode`), so one big body never stalls the event loop.
+by value (see :func:`decode`), so one big body never stalls the event loop, and
+at most ``LARGE_DECODES`` at a time per server.
+
+A worker-thread decode of a UTF-8 body reads it as Latin-1, one character per
+byte, and decodes each string from UTF-8 on its own: Python keeps a text with a
+single emoji at four bytes per character, so decoding a 64 MiB body in one piece
+costs 256 MiB when one note holds an emoji. The JSON outside strings is ASCII, so
+the grammar and what is accepted stay those of the ``json`` module.
 """
 
+import asyncio
 import json
 import json.decoder
 import json.scanner
 import re
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from backend.errors import LocalSyncError, TooLarge
 from backend.settings import Settings
@@ -36,6 +46,13 @@ _STRUCTURE = re.compile(r'[\[\]{},"]')
 # The C scanner json.loads itself uses for strings (public, though typeshed omits it).
 _scan_string: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _py_make_scanner: Callable[[json.JSONDecoder], Any] = json.scanner.py_make_scanner  # type: ignore[attr-defined]
+
+LARGE_DECODES = 2
+"""Bodies over ``offload_bytes`` decoded at once per server (a third waits its turn):
+each costs about three times its size while it is decoded."""
+_large_decodes: "WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter]" = (
+    WeakKeyDictionary()
+)
 
 
 class JsonTooComplex(TooLarge):
@@ -142,16 +159,63 @@ def decode(data: str | bytes, limits: JsonLimits, on_worker: bool = False) -> An
     but a thread decoding a large body lets go of the GIL between values instead
     of holding it for the whole text (each string still goes through the C string
     scanner), so the event loop is held up for no longer than one string takes.
+    A UTF-8 body is then read one byte per character (see the module docstring).
     """
+    per_string_utf8 = False
     if isinstance(data, bytes | bytearray):
         # As json.loads does for bytes: UTF-8, -16 or -32, a UTF-8 BOM allowed.
-        data = data.decode(json.detect_encoding(data), "surrogatepass")
+        encoding = json.detect_encoding(data)
+        per_string_utf8 = on_worker and encoding.startswith("utf-8") and not data.isascii()
+        if per_string_utf8:
+            data = data.decode("latin-1")
+            data = data[3:] if encoding == "utf-8-sig" else data  # the BOM, three bytes
+        else:
+            data = data.decode(encoding, "surrogatepass")
     check_shape(data, limits)
     if not on_worker:
         return json.loads(data)
     decoder = json.JSONDecoder()
+    if per_string_utf8:
+        decoder.parse_string = _utf8_string  # type: ignore[attr-defined]
+        decoder.parse_object = _utf8_object  # type: ignore[attr-defined]
     decoder.scan_once = _py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder.decode(data)
+
+
+def _utf8_string(text: str, start: int, strict: bool = True) -> tuple[str, int]:
+    """The JSON string at ``start`` of a UTF-8 text read as Latin-1, and its end.
+
+    The C scanner finds the end and checks escapes and control characters (all
+    ASCII, so the same in either reading); a string holding other bytes is then
+    decoded from UTF-8 as ``json.loads`` decodes a body (lone surrogates allowed),
+    and its escapes read again from the decoded text.
+    """
+    value, end = _scan_string(text, start, strict)
+    raw = text[start : end - 1]
+    if raw.isascii():
+        return value, end
+    decoded = raw.encode("latin-1").decode("utf-8", "surrogatepass")
+    if "\\" not in decoded:
+        return decoded, end
+    return _scan_string(decoded + '"', 0, strict)[0], end
+
+
+# The json module's own object parser, reading its keys with _utf8_string.
+_json_object: Any = json.decoder.JSONObject  # type: ignore[attr-defined]
+_utf8_object = types.FunctionType(
+    _json_object.__code__,
+    {**vars(json.decoder), "scanstring": _utf8_string},
+    "_utf8_object",
+    _json_object.__defaults__,
+)
+
+
+def _large_decode_limiter() -> CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    limiter = _large_decodes.get(loop)
+    if limiter is None:
+        limiter = _large_decodes[loop] = CapacityLimiter(LARGE_DECODES)
+    return limiter
 
 
 async def decode_body(data: bytes, limits: JsonLimits) -> Any:
@@ -159,7 +223,7 @@ async def decode_body(data: bytes, limits: JsonLimits) -> Any:
     if len(data) <= limits.offload_bytes:
         return decode(data, limits)
     try:
-        return await to_thread.run_sync(decode, data, limits, True)
+        return await to_thread.run_sync(decode, data, limits, True, limiter=_large_decode_limiter())
     except Exception as exc:
         # Raised through the worker, the traceback ties the error to the body and
         # its text in a cycle that only the garbage collector frees, maybe much

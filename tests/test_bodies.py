@@ -3,6 +3,7 @@ refuses a text over its limits before building it."""
 
 import json
 import math
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -94,3 +95,50 @@ def test_nesting_past_the_limit_is_refused_without_recursion() -> None:
     for text in ("[" * 65 + "]" * 65, "[" * 1_000_000):
         with pytest.raises(JsonTooDeep):
             check_shape(text, LIMITS)
+
+
+UTF8_TEXTS = [
+    '{"é": "ü", "ascii": "plain"}'.encode(),
+    '{"\\u00c3\\u00a9 é": "\\u00e9 😀 \\ud83d\\ude00 \\" \\\\ end"}'.encode(),
+    b"\xef\xbb\xbf" + '["BOM then é"]'.encode(),
+    b'"lone \xed\xa0\x80 surrogate bytes"',
+    '[{"😀": ["😀", {"k\\n😀": "v\\t😀"}]}, "\\ud800 €"]'.encode(),
+]
+
+
+@pytest.mark.parametrize("text", UTF8_TEXTS)
+def test_utf8_strings_decode_as_json_loads_decodes_them(text: bytes) -> None:
+    """Worker-thread decodes read UTF-8 one byte per character, then each string alone."""
+    assert _same(decode(text, LIMITS, on_worker=True), json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text", [b'"bad \xff utf-8"', b'{"k\xc3": 1}', b'["ok", \xc3\xa9]', b'"\xc3\xa9\x01"']
+)
+def test_bad_utf8_is_refused_as_json_loads_refuses_it(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        decode(text, LIMITS, on_worker=True)
+
+
+@given(JSON, st.booleans())
+def test_any_utf8_value_round_trips_on_a_worker(value: Any, ensure_ascii: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ensure_ascii).encode("utf-8", "surrogatepass")
+    assert _same(decode(text, LIMITS, on_worker=True), json.loads(text))
+
+
+def test_one_emoji_does_not_make_the_whole_body_four_bytes_a_character() -> None:
+    """Python holds a text with one character past U+FFFF at four bytes per character:
+    decoding must not make the whole body such a text."""
+    files = [{"path": f"{i}.md", "content": "x" * 64 * 1024} for i in range(64)]
+    files.append({"path": "smile.md", "content": "😀"})
+    body = json.dumps({"items": files}, ensure_ascii=False).encode()
+    tracemalloc.start()
+    try:
+        decoded = decode(body, LIMITS, on_worker=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert decoded["items"][-1]["content"] == "😀"
+    assert peak < 3 * len(body), f"peak {peak} for a body of {len(body)} bytes"
