@@ -7,13 +7,21 @@ diff or a merge, or makes a database round trip of its own has a price here,
 multiplied by the page sizes (``first``) of the connections around it, and an
 operation whose total is over ``graphql_max_cost`` is refused whole.
 
+Two more terms keep nesting from multiplying unseen. Every object a page
+returns costs a little (``NODES_PER_UNIT``), so pages inside pages (500 files
+with 500 versions each) are not free because their fields are. And the one
+list without a page whose items carry priced fields, a workspace's sources, is
+priced by its real length: the extension counts the sources (one COUNT) before
+pricing an operation that selects them.
+
 The walk is written here rather than taken from graphql-core: its field
 collection lives in an internal module whose signature changes between minor
 versions. The document has passed validation when the walk runs, so every
 field exists and no fragment spreads itself.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+import math
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from graphql import (
@@ -36,7 +44,9 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from backend.graphql.context import Context
 from backend.graphql.types.common import MAX_PAGE
+from backend.services.sources import count_sources
 
 PAGE_ARGUMENT = "first"
 
@@ -92,10 +102,20 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
 
 A field inside a connection pays once per item of the page: ``first`` as sent,
 or the argument's default, at most ``MAX_PAGE`` (the resolver refuses more).
-Lists without a page size (a preview's regions, a workspace's sources) count
-once: what they return is bounded by the content they are built from, which
-the response-size cap bounds at run time.
+Inside ``Query.sources`` a field pays once per source (``SIZED_LISTS``). Other
+lists without a page size (a preview's regions) count once: what they return
+is bounded by the content they are built from, which the response-size cap
+bounds at run time.
 """
+
+NODES_PER_UNIT = 100
+"""Objects returned by pages (and sized lists) that cost one unit, rounded up once
+per operation: building and encoding an object is cheap, but not free."""
+
+SOURCES = "Query.sources"
+SIZED_LISTS: Final[frozenset[str]] = frozenset({SOURCES})
+"""Lists without a page whose length is read before pricing: what is inside them
+runs once per item, and nothing else bounds how many items there are."""
 
 INTROSPECTION = 100
 """One ``__schema`` or ``__type``: the schema's description, built on the event loop
@@ -111,11 +131,35 @@ def operation_cost(
     document: DocumentNode,
     operation_name: str | None = None,
     variables: Mapping[str, Any] | None = None,
+    list_sizes: Mapping[str, int] | None = None,
 ) -> int | None:
     """The cost of the operation ``operation_name`` selects; ``None`` if there is none.
 
+    ``list_sizes`` gives the length of each of ``SIZED_LISTS`` (one item if absent).
     ``@skip`` and ``@include`` are not evaluated: a field that may run is counted.
     """
+    walk = _walk(schema, document, operation_name, variables, list_sizes)
+    return None if walk is None else walk.total()
+
+
+def sized_lists(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> set[str]:
+    """Which of ``SIZED_LISTS`` the operation selects: their lengths price it."""
+    walk = _walk(schema, document, operation_name, variables, None)
+    return set() if walk is None else walk.unsized
+
+
+def _walk(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    list_sizes: Mapping[str, int] | None,
+) -> "_Walk | None":
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return None
@@ -126,7 +170,9 @@ def operation_cost(
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     values = {**_variable_defaults(schema, operation), **(variables or {})}
-    return _Walk(fragments, values).cost(root, [operation.selection_set], 1)
+    walk = _Walk(fragments, values, list_sizes or {})
+    walk.fields = walk.cost(root, [operation.selection_set], 1)
+    return walk
 
 
 def _variable_defaults(schema: GraphQLSchema, operation: OperationDefinitionNode) -> dict[str, Any]:
@@ -143,10 +189,23 @@ def _variable_defaults(schema: GraphQLSchema, operation: OperationDefinitionNode
 
 class _Walk:
     def __init__(
-        self, fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any]
+        self,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        list_sizes: Mapping[str, int],
     ) -> None:
         self.fragments = fragments
         self.variables = dict(variables)
+        self.list_sizes = list_sizes
+        self.fields = 0
+        """The price of the fields, once :meth:`cost` walked the operation."""
+        self.nodes = 0
+        """Objects the pages and sized lists return, over the whole operation."""
+        self.unsized: set[str] = set()
+        """Sized lists met without a length in ``list_sizes``."""
+
+    def total(self) -> int:
+        return self.fields + math.ceil(self.nodes / NODES_PER_UNIT)
 
     def cost(
         self, parent: GraphQLObjectType, selections: Sequence[SelectionSetNode], times: int
@@ -159,12 +218,28 @@ class _Walk:
             if field is None:  # __typename and introspection
                 total += INTROSPECTION_COSTS.get(name, 0) * times
                 continue
-            total += FIELD_COSTS.get(f"{parent.name}.{name}", 0) * times
+            key = f"{parent.name}.{name}"
+            total += FIELD_COSTS.get(key, 0) * times
             child = get_named_type(field.type)
             below = [n.selection_set for n in nodes if n.selection_set is not None]
             if isinstance(child, GraphQLObjectType) and below:
-                total += self.cost(child, below, times * self._page_size(field, nodes[0]))
+                items = self._items(key, field, nodes[0])
+                if items is None:
+                    items = 1
+                else:
+                    self.nodes += times * items
+                total += self.cost(child, below, times * items)
         return total
+
+    def _items(self, key: str, field: GraphQLField, node: FieldNode) -> int | None:
+        """How many objects one ``field`` returns: its page or a sized list's length."""
+        if key in SIZED_LISTS:
+            if key not in self.list_sizes:
+                self.unsized.add(key)
+            return self.list_sizes.get(key, 1)
+        if PAGE_ARGUMENT in field.args:
+            return self._page_size(field, node)
+        return None
 
     def _collect(self, selections: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
         """Fields by response key, through fragments; aliases are keys of their own."""
@@ -189,9 +264,7 @@ class _Walk:
                         pending.append(fragment.selection_set)
 
     def _page_size(self, field: GraphQLField, node: FieldNode) -> int:
-        argument = field.args.get(PAGE_ARGUMENT)
-        if argument is None:
-            return 1
+        argument = field.args[PAGE_ARGUMENT]
         value = argument.default_value
         for given in node.arguments or ():
             if given.name.value == PAGE_ARGUMENT:
@@ -216,13 +289,28 @@ class QueryCost(SchemaExtension):
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
             variables = context.variables if isinstance(context.variables, dict) else None
             schema = context.schema._schema
-            cost = operation_cost(schema, document, context.operation_name, variables)
+            name = context.operation_name
+            sizes: dict[str, int] = {}
+            if SOURCES in sized_lists(schema, document, name, variables):
+                sizes[SOURCES] = await _source_count(context.context)
+            cost = operation_cost(schema, document, name, variables, sizes)
             if cost is not None and cost > self.max_cost:
                 raise too_costly(cost, self.max_cost)
         yield
+
+
+async def _source_count(context: object) -> int:
+    """The workspace's sources, as ``Query.sources`` will list them.
+
+    Credentials are checked here as the resolver would check them: a refusal
+    is the same error, raised before anything runs.
+    """
+    if not isinstance(context, Context):
+        return 1
+    return await context.read(lambda s: count_sources(s, context.workspace_id))

@@ -99,6 +99,12 @@ def list_sources(session: Session, workspace_id: str) -> list[Source]:
     return list(session.exec(statement))
 
 
+def count_sources(session: Session, workspace_id: str) -> int:
+    """How many items :func:`list_sources` returns, read without loading them."""
+    statement = select(func.count()).select_from(Source).where(Source.workspace_id == workspace_id)
+    return int(session.exec(statement).one())
+
+
 @dataclass(frozen=True)
 class SourceStats:
     file_count: int

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 import connector.live
 import tui.client
-from backend.graphql.cost import FIELD_COSTS, operation_cost
+from backend.graphql.cost import FIELD_COSTS, SOURCES, operation_cost, sized_lists
 from backend.graphql.response_size import TEXT_FIELDS
 from backend.graphql.schema import build_schema
 from backend.graphql.types.common import MAX_PAGE
@@ -58,6 +58,9 @@ def test_every_document_our_clients_send_is_well_under_budget(schema: Any) -> No
     assert not over, f"client documents near the budget of {budget}: {over}"
     # The merge screen's query is the dearest: a preview, word changes and three sides.
     assert costs["tui _CONFLICT"] == max(c or 0 for c in costs.values())
+    # The inbox lists every source's conflicts: priced per source, at the app's page size.
+    inbox = operation_cost(schema, documents["tui _INBOX"], None, {"first": 100}, {SOURCES: 100})
+    assert inbox is not None and inbox <= budget // 4, f"inbox over 100 sources: {inbox}"
 
 
 def test_priced_fields_exist_in_the_schema(schema: Any) -> None:
@@ -70,29 +73,49 @@ def test_priced_fields_exist_in_the_schema(schema: Any) -> None:
 
 
 COSTS: list[tuple[str, dict[str, Any], int]] = [
-    ("{ sources { id name } }", {}, 1),
+    # Every 100 objects a page (or the sources list) returns cost 1, rounded up.
+    ("{ sources { id name } }", {}, 1 + 1),
     ('{ source(id: "s") { file(path: "a") { content } } }', {}, 3),
     # One response key runs once; an alias is a key of its own.
     ('{ source(id: "s") { file(path: "a") { content content } } }', {}, 3),
     ('{ source(id: "s") { file(path: "a") { content again: content } } }', {}, 4),
     # A page multiplies what is inside it: `first`, else the argument's default (100).
-    ('{ source(id: "s") { files { nodes { content } } } }', {}, 102),
+    ('{ source(id: "s") { files { nodes { content } } } }', {}, 102 + 1),
     (
         '{ source(id: "s") { files(first: 7) { nodes { content'
         " versions(first: 3) { nodes { content } } } } } }",
         {},
-        1 + 1 + 7 * (1 + 1 + 3),
+        1 + 1 + 7 * (1 + 1 + 3) + 1,  # 7 files and 21 versions: one unit of objects
     ),
     (
         'query($n: Int!) { source(id: "s") { files(first: $n) { nodes { content } } } }',
         {"n": 9},
-        11,
+        11 + 1,
     ),
-    ('query($n: Int! = 4) { source(id: "s") { files(first: $n) { nodes { content } } } }', {}, 6),
+    (
+        'query($n: Int! = 4) { source(id: "s") { files(first: $n) { nodes { content } } } }',
+        {},
+        6 + 1,
+    ),
     # Past the largest page the resolver refuses the argument; the price stops there.
-    ('{ source(id: "s") { files(first: 100000) { nodes { content } } } }', {}, 2 + MAX_PAGE),
+    (
+        '{ source(id: "s") { files(first: 100000) { nodes { content } } } }',
+        {},
+        2 + MAX_PAGE + MAX_PAGE // 100,
+    ),
     # A value execution will refuse is priced at the default.
-    ('query($n: Int!) { source(id: "s") { files(first: $n) { nodes { path } } } }', {"n": "x"}, 2),
+    (
+        'query($n: Int!) { source(id: "s") { files(first: $n) { nodes { path } } } }',
+        {"n": "x"},
+        2 + 1,
+    ),
+    # Pages inside pages: free fields, but 250,500 objects built and encoded.
+    (
+        '{ source(id: "s") { files(first: 500) { nodes {'
+        " versions(first: 500) { nodes { hash size } } } } } }",
+        {},
+        1 + 1 + 500 * 1 + (500 + 500 * 500) // 100,
+    ),
     (
         'query { ...Q } fragment Q on Query { conflict(id: "c") { ... on Conflict {'
         " preview { regions { wordChanges { old } } } } } }",
@@ -120,9 +143,35 @@ def test_cost_of_the_named_operation(schema: Any) -> None:
         "query Cheap { sources { id } }"
         ' query Dear { source(id: "s") { files { nodes { content } } } }'
     )
-    assert operation_cost(schema, document, "Cheap") == 1
-    assert operation_cost(schema, document, "Dear") == 102
+    assert operation_cost(schema, document, "Cheap") == 2
+    assert operation_cost(schema, document, "Dear") == 103
     assert operation_cost(schema, document, "Missing") is None
+
+
+SOURCES_PREVIEWS = "{ sources { conflicts(first: 9) { nodes { preview { mergedWithMarkers } } } } }"
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 40])
+def test_what_is_inside_the_sources_list_runs_once_per_source(schema: Any, count: int) -> None:
+    cost = operation_cost(schema, parse(SOURCES_PREVIEWS), None, None, {SOURCES: count})
+    objects = count + count * 9
+    assert cost == 1 + count * (1 + 9 * 100) + -(-objects // 100)
+
+
+@pytest.mark.parametrize(
+    ("document", "selected"),
+    [
+        ("{ sources { id } }", {SOURCES}),
+        ("{ all: sources { id } }", {SOURCES}),
+        ("query { ...S } fragment S on Query { sources { id } }", {SOURCES}),
+        ('{ source(id: "s") { id } connectors { id } }', set()),
+        ('mutation { pauseSource(sourceId: "s") { id } }', set()),
+    ],
+)
+def test_which_operations_need_the_source_count(
+    schema: Any, document: str, selected: set[str]
+) -> None:
+    assert sized_lists(schema, parse(document)) == selected
 
 
 # ---- against a server ----------------------------------------------------------
@@ -184,7 +233,7 @@ async def test_aliased_pages_of_content_are_refused_before_anything_runs(
         with statements(server) as ran:
             error = await gq.error(_aliased_history(30), id=source_id)
         assert ran == []
-        assert _refusal(error, budget) == 1 + 1 + 30 * (1 + 50)
+        assert _refusal(error, budget) == 1 + 1 + 30 * (1 + 50) + 30 * 50 // 100
         one = await gq.run(_aliased_history(1), id=source_id)
     contents = [n["content"] for n in one["source"]["file"]["v0"]["nodes"]]
     assert contents == ["revision 2\n", "revision 1\n", "revision 0\n"]
@@ -231,7 +280,7 @@ fragment Text on Version { content }
 async def test_fragments_inline_fragments_and_variables_are_priced(gq: Gq, api: Api) -> None:
     source_id = _history(api)
     error = await gq.error(FRAGMENTS, id=source_id, n=MAX_PAGE)
-    assert _refusal(error, api.settings.graphql_max_cost) == 1 + 1 + 3 * (1 + MAX_PAGE)
+    assert _refusal(error, api.settings.graphql_max_cost) == 1 + 1 + 3 * (1 + MAX_PAGE) + 15
     data = await gq.run(FRAGMENTS, id=source_id, n=2)
     file = data["source"]["file"]
     for key in ("versions", "more", "again"):
@@ -292,3 +341,35 @@ def test_refusal_is_a_graphql_answer_not_an_http_error(live_server: LiveServer, 
     body = response.json()
     assert body["data"] is None
     _refusal(body["errors"][0], api.settings.graphql_max_cost)
+
+
+async def test_previews_under_every_source_are_priced_by_the_source_count(
+    start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    """Counted before the walk: two sources double what runs inside ``sources``."""
+    server = start_server()
+    budget = server.settings.graphql_max_cost
+    first = api.source()
+    api.open_conflict(first["id"])
+    async with open_http(server, auth_headers(api)) as gq:
+        one = await gq.run(SOURCES_PREVIEWS)
+        [source] = one["sources"]
+        [node] = source["conflicts"]["nodes"]
+        assert "<<<<<<<" in node["preview"]["mergedWithMarkers"]
+        second = api.source()
+        with statements(server) as ran:
+            error = await gq.error(SOURCES_PREVIEWS)
+        # The count is the one query before the refusal (SQLite also sends BEGIN).
+        queries = [q for q in ran if q.strip().upper() != "BEGIN"]
+        assert len(queries) == 1 and "count(*)" in queries[0].lower(), ran
+        assert _refusal(error, budget) == 1 + 2 * (1 + 9 * 100) + 1
+    assert [s["id"] for s in api.sources()] == [first["id"], second["id"]]
+
+
+async def test_the_source_count_is_read_with_the_callers_credentials(
+    live_server: LiveServer, api: Api
+) -> None:
+    """Without a valid token, pricing refuses as the resolver would: nothing else runs."""
+    async with open_http(live_server, {"x-workspace-id": api.workspace}) as gq:
+        error = await gq.error(SOURCES_PREVIEWS)
+    assert error["extensions"]["code"] == "UNAUTHENTICATED", error
