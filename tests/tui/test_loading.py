@@ -140,3 +140,30 @@ async def test_an_indicator_due_as_the_load_ends_does_not_stay() -> None:
         for _ in range(5):
             await pilot.pause(0.02)
         assert not screen.query_one("#target").loading
+
+
+class _FillScreen(BaseScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("content", id="target")
+
+
+async def test_a_load_whose_widgets_went_away_shows_nothing_and_raises_nothing() -> None:
+    """A screen closing (or the app stopping) while its load is in flight is not an error."""
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        screen = _FillScreen()
+        await app.push_screen(screen)
+        answer = asyncio.Event()
+
+        async def call() -> str:
+            await answer.wait()
+            return "data"
+
+        load = asyncio.ensure_future(screen.fetch(call(), "#target"))
+        await screen.query_one("#target").remove()
+        answer.set()
+        assert await load is None
+        # The same load with its widget in place returns the data.
+        await screen.mount(Static("again", id="target"))
+        assert await screen.fetch(asyncio.sleep(0, "data"), "#target") == "data"
+        await pilot.pause()

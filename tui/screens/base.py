@@ -58,10 +58,15 @@ class BaseScreen(Screen[T]):
         """
         try:
             with self.busy(*selectors):
-                return await call
+                result = await call
         except ClientError as error:
             self.report(error)
             return None
+        if not all(self.query(selector) for selector in selectors):
+            # The widgets this load fills went away meanwhile (the screen closed,
+            # or the app is stopping); there is nothing left to show it in.
+            return None
+        return result
 
     @contextmanager
     def busy(self, *selectors: str) -> Iterator[None]:
