@@ -70,8 +70,8 @@ def _threads_in(where: Callable[[str], bool]) -> int:
     return count
 
 
-def threads_in_compute_turns() -> int:
-    """Threads inside ``backend.services.cpu``: none may wait there for a turn."""
+def computing_threads() -> int:
+    """Threads inside ``backend.services.cpu``: computing in a turn (none waits there)."""
     return _threads_in(lambda filename: filename == CPU_BOUND)
 
 

@@ -78,9 +78,14 @@ class Context(BaseContext):
         """:meth:`run` for resolvers that only read (on SQLite: no write lock)."""
         return await self.run(fn, read_only=True)
 
-    async def compute(self, fn: Callable[[], T]) -> T:
-        """Run CPU-bound ``fn()`` (no session) in one of the process's compute turns."""
-        return await compute(fn, max_queued=self.runtime.settings.max_queued_computations)
+    async def compute(self, fn: Callable[[], T], *, bounded: bool = True) -> T:
+        """Run CPU-bound ``fn()`` (no session) in one of the process's compute turns.
+
+        ``bounded``: refuse as busy past ``max_queued_computations`` waiting; a part
+        of work already admitted (a preview's word changes) passes ``False``.
+        """
+        limit = self.runtime.settings.max_queued_computations if bounded else None
+        return await compute(fn, max_queued=limit)
 
     def subscription_slot(self) -> AbstractContextManager[None]:
         """Hold one of the connection's (and its token's) subscription slots while it runs."""

@@ -44,7 +44,9 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from backend.errors import Unavailable
 from backend.graphql.context import Context
+from backend.graphql.errors import domain_error, graphql_code
 from backend.graphql.types.common import MAX_PAGE
 from backend.services.sources import count_sources
 
@@ -308,9 +310,19 @@ class QueryCost(SchemaExtension):
 async def _source_count(context: object) -> int:
     """The workspace's sources, as ``Query.sources`` will list them.
 
-    Credentials are checked here as the resolver would check them: a refusal
-    is the same error, raised before anything runs.
+    Credentials are checked here as the resolver would check them, and a
+    refusal (or a busy database) is the error the resolver would give, with its
+    code, raised before anything runs.
     """
     if not isinstance(context, Context):
         return 1
-    return await context.read(lambda s: count_sources(s, context.workspace_id))
+    try:
+        return await context.read(lambda s: count_sources(s, context.workspace_id))
+    except Exception as exc:
+        domain = domain_error(exc)
+        if domain is None:
+            raise
+        extensions: dict[str, object] = {"code": graphql_code(domain), "reason": domain.code}
+        if isinstance(domain, Unavailable):
+            extensions["retryAfter"] = context.runtime.settings.retry_after_seconds
+        raise GraphQLError(domain.message, extensions=extensions) from None

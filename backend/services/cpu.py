@@ -20,6 +20,7 @@ in a transaction of their own.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from anyio import CapacityLimiter, to_thread
@@ -32,25 +33,57 @@ MAX_CONCURRENT = 2
 
 T = TypeVar("T")
 
-_turns: RunVar[CapacityLimiter] = RunVar("cpu_turns")
+
+@dataclass
+class _Turns:
+    limiter: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(MAX_CONCURRENT))
+    threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(MAX_CONCURRENT))
+    """Worker threads for turn holders only, apart from the shared ones."""
+    waiting: int = 0
+    """Computations admitted that hold no turn yet, counted before any await, so
+    callers arriving together cannot all pass the bound."""
+
+
+_here: RunVar[_Turns] = RunVar("cpu_turns")
+
+
+def _turns() -> _Turns:
+    try:
+        return _here.get()
+    except LookupError:
+        made = _Turns()
+        _here.set(made)
+        return made
 
 
 def turns() -> CapacityLimiter:
     """The turns of the running event loop (a server process runs one loop)."""
-    try:
-        return _turns.get()
-    except LookupError:
-        limiter = CapacityLimiter(MAX_CONCURRENT)
-        _turns.set(limiter)
-        return limiter
+    return _turns().limiter
 
 
-async def compute(fn: Callable[[], T], *, max_queued: int) -> T:
-    """``fn()`` on a worker thread once a turn is free; refused if ``max_queued`` already wait."""
-    limiter = turns()
-    busy = limiter.available_tokens == 0
-    if busy and limiter.statistics().tasks_waiting >= max_queued:
+async def compute(fn: Callable[[], T], *, max_queued: int | None) -> T:
+    """``fn()`` on a worker thread once a turn is free; refused if ``max_queued`` already wait.
+
+    ``None`` waits whatever the queue: for parts of a computation already admitted
+    (a preview's word changes), which hold nothing more than it did.
+    """
+    here = _turns()
+    ahead = here.waiting - here.limiter.available_tokens
+    if max_queued is not None and ahead >= max_queued:
         raise Unavailable(
             f"{max_queued} merges and diffs are already waiting to be computed; retry later"
         )
-    return await to_thread.run_sync(fn, limiter=limiter)
+    here.waiting += 1
+    try:
+        await here.limiter.acquire()
+    finally:
+        here.waiting -= 1
+    try:
+        return await to_thread.run_sync(_computing, fn, limiter=here.threads)
+    finally:
+        here.limiter.release()
+
+
+def _computing(fn: Callable[[], T]) -> T:
+    """Runs on the worker thread: a stack dump shows this module's frame while it computes."""
+    return fn()

@@ -14,20 +14,20 @@ import pytest
 from gql import Client
 from gql.transport.httpx import HTTPXAsyncTransport
 
+from backend.services.cpu import MAX_CONCURRENT
 from tests.busy import (
     TINY_POOL,
     BigConflict,
     big_conflict,
     checked_out,
     compute_turns_held,
-    merging_threads,
+    computing_threads,
     pool_held,
     queued_for_turn,
-    threads_in_compute_turns,
     wait_until,
 )
 from tests.conftest import LiveServer
-from tests.factories import Api
+from tests.factories import Api, sha, upsert
 from tests.graphql.conftest import Gq, auth_headers, open_http
 
 HEAVY = 3
@@ -97,9 +97,11 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
 ) -> None:
     """One operation with several big previews (or diffs); REST and GraphQL reads still answer.
 
-    The test waits until every aliased field is computing (or queued to compute), then
-    reads: with a field holding its connection through the computation, the
-    reads would wait out the pool timeout and fail.
+    The test holds the compute turns until every aliased field has read what it
+    needs and waits for a turn, then reads: with a field holding its connection
+    on to the computation, the reads would wait out the pool timeout and fail.
+    Then the turns go back; while the fields compute, at every look no
+    connection is held and no more than the turns compute.
     """
     server = start_server(**TINY_POOL)
     with Api(server.url, server.settings, workspace) as api:
@@ -108,20 +110,28 @@ async def test_aliased_heavy_fields_leave_the_pool_to_others(
             patient_session(server, auth_headers(api)) as heavy,
             open_http(server, auth_headers(api)) as light,
         ):
-            running = asyncio.create_task(heavy.run(document, **variables))
+            with compute_turns_held(server):
+                running = asyncio.create_task(heavy.run(document, **variables))
 
-            def all_computing() -> bool:
-                assert not running.done(), "the operation ended before every field computed"
-                return merging_threads() + queued_for_turn(server) == HEAVY
+                def all_waiting() -> bool:
+                    assert not running.done(), "the operation ended before every field computed"
+                    return queued_for_turn(server) == HEAVY
 
-            await asyncio.to_thread(wait_until, all_computing, "every field is computing")
-            assert checked_out(server) == 0
-            listed = await asyncio.to_thread(
-                api.post, "sources/list", {}, timeout=httpx.Timeout(60)
-            )
-            assert listed.status_code == 200, listed.text
-            sources = await light.run("{ sources { id } }")
-            assert [s["id"] for s in sources["sources"]] == [s["id"] for s in listed.json()]
+                await asyncio.to_thread(wait_until, all_waiting, "every field waits for a turn")
+                assert checked_out(server) == 0
+                listed = await asyncio.to_thread(
+                    api.post, "sources/list", {}, timeout=httpx.Timeout(60)
+                )
+                assert listed.status_code == 200, listed.text
+                sources = await light.run("{ sources { id } }")
+                assert [s["id"] for s in sources["sources"]] == [s["id"] for s in listed.json()]
+
+            def all_answered() -> bool:
+                assert checked_out(server) == 0, "a computation holds a connection"
+                assert computing_threads() <= MAX_CONCURRENT, "more computing than turns"
+                return running.done()
+
+            await asyncio.to_thread(wait_until, all_answered, "the operation is answered")
             result = await running
     assert sorted(result) == [f"h{n}" for n in range(HEAVY)]
 
@@ -163,7 +173,7 @@ async def test_fields_waiting_for_a_compute_turn_hold_no_worker_thread(
                     return queued_for_turn(server) == WAITING
 
                 await asyncio.to_thread(wait_until, all_waiting, "every preview waits for a turn")
-                assert threads_in_compute_turns() == 0
+                assert computing_threads() == 0
                 health = await http.get("/healthz", timeout=60)
                 assert health.status_code == 200, health.text
                 listed = await light.run("{ sources { id } }")
@@ -206,3 +216,45 @@ async def test_past_the_queue_bound_a_field_is_unavailable(
             again = await light.run(PREVIEW, id=clash["id"])
     for key in ("p0", "p1"):
         assert result[key]["preview"] == again["conflict"]["preview"]
+
+
+LARGE_REGIONS = 8
+
+
+def _large_regions_conflict(api: Api) -> str:
+    """A conflict of ``LARGE_REGIONS`` regions, each too large for inline word changes."""
+
+    def side(label: str) -> str:
+        blocks = []
+        for block in range(LARGE_REGIONS):
+            lines = "".join(f"block {block} line {i} {label}\n" for i in range(300))
+            blocks.append(f"## stable heading {block}\n{lines}")
+        return "".join(blocks)
+
+    base, remote, local = side("base"), side("remote"), side("local")
+    source_id: str = api.source()["id"]
+    api.push(source_id, upsert("regions.md", base))
+    api.push(source_id, upsert("regions.md", remote, base=sha(base)))
+    result = api.push(source_id, upsert("regions.md", local, base=sha(base)))["results"][0]
+    assert result["status"] == "conflict", result
+    conflict_id: str = result["conflictId"]
+    return conflict_id
+
+
+async def test_a_previews_word_changes_are_not_refused_as_a_queue(
+    start_server: Callable[..., LiveServer], workspace: str
+) -> None:
+    """The merge screen asks word changes of every region at once: the preview was
+    admitted, so its regions wait for turns however many they are."""
+    server = start_server(max_queued_computations=1)
+    with Api(server.url, server.settings, workspace) as api:
+        conflict_id = _large_regions_conflict(api)
+        async with patient_session(server, auth_headers(api)) as gq:
+            data = await gq.run(
+                "query($id: ID!) { conflict(id: $id) { preview { regions { index"
+                " wordChanges { old new } } } } }",
+                id=conflict_id,
+            )
+    regions = data["conflict"]["preview"]["regions"]
+    assert [r["index"] for r in regions] == list(range(1, LARGE_REGIONS + 1))
+    assert all(r["wordChanges"] for r in regions)

@@ -18,10 +18,9 @@ from tests.busy import (
     big_conflict,
     checked_out,
     compute_turns_held,
-    merging_threads,
+    computing_threads,
     pool_held,
     queued_for_turn,
-    threads_in_compute_turns,
     wait_until,
 )
 from tests.conftest import LiveServer
@@ -76,32 +75,39 @@ def test_heavy_work_holds_no_connection(
     workspace: str,
     request_for: Callable[[BigConflict], tuple[str, dict[str, Any]]],
 ) -> None:
-    """While several big previews (or diffs) compute, the one connection stays free.
+    """While several big previews (or diffs) wait for turns and compute, the one connection
+    stays free.
 
-    The test waits until every request is computing (or queued to compute), then asks for
-    the source list: with a request holding its read transaction through the
-    computation, the list would wait out the pool timeout and answer 503.
-    (Whether the computations are still running when the list answers is up to
-    the scheduler; the waiting case is held deterministically below.)
+    The test holds the compute turns until every request has read what it needs
+    and waits for a turn, then asks for the source list: with a request holding
+    its read transaction on to the computation, the list would wait out the pool
+    timeout and answer 503. Then the turns go back; while the requests compute,
+    at every look no connection is held and no more than the turns compute.
     """
     server = start_server(**TINY_POOL)
     with Api(server.url, server.settings, workspace) as api:
         path, body = request_for(big_conflict(api))
         clients = [Api(server.url, server.settings, workspace) for _ in range(HEAVY)]
         with ThreadPoolExecutor(HEAVY) as pool:
-            heavy = [pool.submit(c.post, path, body) for c in clients]
+            with compute_turns_held(server):
+                heavy = [pool.submit(c.post, path, body) for c in clients]
 
-            def all_computing() -> bool:
-                finished = [h.result() for h in heavy if h.done()]
-                assert not finished, f"a request ended before all computed: {finished[0].text}"
-                merging = merging_threads()
-                assert merging <= MAX_CONCURRENT, "more merges at once than turns"
-                return merging + queued_for_turn(server) == HEAVY
+                def all_waiting() -> bool:
+                    finished = [h.result() for h in heavy if h.done()]
+                    assert not finished, f"a request ended without a turn: {finished[0].text}"
+                    return queued_for_turn(server) == HEAVY
 
-            wait_until(all_computing, "every request is computing")
-            assert checked_out(server) == 0
-            listed = api.post("sources/list", {}, timeout=httpx.Timeout(60))
-            assert listed.status_code == 200, listed.text
+                wait_until(all_waiting, "every request waits for a turn")
+                assert checked_out(server) == 0
+                listed = api.post("sources/list", {}, timeout=httpx.Timeout(60))
+                assert listed.status_code == 200, listed.text
+
+            def all_answered() -> bool:
+                assert checked_out(server) == 0, "a computation holds a connection"
+                assert computing_threads() <= MAX_CONCURRENT, "more computing than turns"
+                return all(h.done() for h in heavy)
+
+            wait_until(all_answered, "every request is answered")
             answers = [h.result() for h in heavy]
         for client in clients:
             client.http.close()
@@ -148,7 +154,7 @@ def test_requests_waiting_for_a_compute_turn_hold_no_worker_thread(
                     return queued_for_turn(server) == WAITING
 
                 wait_until(all_waiting, "every preview waits for a compute turn")
-                assert threads_in_compute_turns() == 0
+                assert computing_threads() == 0
                 health = http.get("/healthz", timeout=60)
                 assert health.status_code == 200, health.text
                 listed = api.post("sources/list", {})

@@ -177,7 +177,12 @@ class ConflictRegion:
         base, local, remote = self.base, self.local, self.remote
         if len(base) + len(local) + len(remote) <= _INLINE_WORD_CHANGES:
             return word_changes(base, local, remote)
-        return await info.context.compute(lambda: word_changes(base, local, remote))
+
+        def changes() -> list[WordChangeLine]:
+            return word_changes(base, local, remote)
+
+        # Many large regions ask at once; the preview they belong to was admitted.
+        return await info.context.compute(changes, bounded=False)
 
 
 @strawberry.type
