@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(RUN) python bench/tui_merge.py
 	$(RUN) python bench/hostile.py
 	$(RUN) python bench/live_feeds.py
+	$(RUN) python bench/compute_turns.py
+	$(RUN) python bench/emoji_push.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV)
