@@ -25,9 +25,13 @@ class SlowClient(LocalSyncClient):
     """The real client against the real server, with a slow network while ``slow``."""
 
     slow = True
+    hold: asyncio.Event | None = None
+    """While set, answers wait until the test sets the event: a load as slow as it needs."""
 
     async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
-        if self.slow:
+        if self.hold is not None:
+            await self.hold.wait()
+        elif self.slow:
             await asyncio.sleep(LOADING_DELAY + 1.5)
         return await super()._execute(document, **variables)
 
@@ -85,13 +89,19 @@ async def test_keys_still_work_after_a_slow_load(
     sid = api.source()["id"]
     api.push(sid, upsert("a.md", "A\n"), upsert("b.md", "B\n"))
     slow = SlowClient(client.server, client.token, client.workspace)
+    slow.slow = False
     app = make_app(slow)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: getattr(app.screen, "sources", None), "sources loaded")
+        # The file list is held until the indicator has been seen: however
+        # loaded the machine, the load outlasts the indicator's delay.
+        slow.hold = release = asyncio.Event()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
         tree = app.screen.query_one(FileTree)
         await until(pilot, lambda: tree.loading, "indicator shown")
+        slow.hold = None
+        release.set()
         await until(pilot, lambda: len(tree.files) == 2 and not tree.loading, "files loaded")
         await pilot.pause()
         assert tree.has_focus
