@@ -12,15 +12,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_ENV
+from tests.conftest import fresh_pg_database
 
 SERVERS = 3
 ROUNDS = 2
@@ -39,24 +38,8 @@ def empty_database(database_url: str, tmp_path: Path) -> Iterator[Callable[[], s
     if database_url.startswith("sqlite"):
         yield lambda: f"sqlite:///{tmp_path / f'first-start-{uuid.uuid4().hex[:8]}.db'}"
         return
-    base = make_url(os.environ[PG_ENV])
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    names: list[str] = []
-
-    def create() -> str:
-        name = f"localsync_first_start_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        names.append(name)
-        return base.set(database=name).render_as_string(hide_password=False)
-
-    try:
-        yield create
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with ExitStack() as databases:
+        yield lambda: databases.enter_context(fresh_pg_database("localsync_first_start"))
 
 
 class Server:

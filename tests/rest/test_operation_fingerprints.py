@@ -5,8 +5,6 @@ replay of them is still a ``duplicate`` and a reuse of their id for other
 content is still refused, compared by the path and hash they stored.
 """
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +13,9 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from backend.db import MIGRATIONS_DIR
-from tests.conftest import PG_ENV, LiveServer, make_settings
+from tests.conftest import LiveServer, fresh_pg_database, make_settings
 from tests.factories import Api, delete, sha, upsert
 
 
@@ -28,17 +25,8 @@ def fresh_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'upgrade.db'}"
         return
-    base = make_url(os.environ[PG_ENV])
-    name = f"localsync_upgrade_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database("localsync_upgrade") as url:
+        yield url
 
 
 def _migrate(url: str, step: Callable[[Config], None]) -> None:
