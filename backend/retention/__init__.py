@@ -1,0 +1,1 @@
+"""History that lasts: retention policies, garbage collection, the no-loss audit, backups."""

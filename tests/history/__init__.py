@@ -1,0 +1,1 @@
+"""History that lasts: retention, gc, verify, backups."""
