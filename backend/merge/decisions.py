@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Literal, TypeAlias, cast, get_args
 
-from backend.merge.text import dominant_eol
+from backend.merge.text import dominant_eol, split_lines
 from backend.merge.three_way import Chunk, MergeResult
 
 Choice = Literal["local", "raven", "both_local_first", "both_raven_first", "base"]
@@ -99,16 +99,41 @@ def render_partial(result: MergeResult, decisions: Mapping[int, Decision]) -> tu
     Returns the text and how many regions are still undecided.
     """
     chosen = _by_index(result, decisions)
+    parts = [text for _, text in _parts(result, chosen)]
+    return "".join(parts), len(result.regions) - len(chosen)
+
+
+def _parts(result: MergeResult, chosen: Mapping[int, Decision]) -> list[tuple[Chunk, str]]:
+    """Each chunk with the text it becomes: stable, decided, or still in markers."""
     eol = _file_eol(result)
-    parts: list[str] = []
+    parts: list[tuple[Chunk, str]] = []
     for chunk in result.chunks:
         if chunk.kind == "stable":
-            parts.append("".join(chunk.lines))
+            parts.append((chunk, "".join(chunk.lines)))
         elif chunk.index in chosen:
-            parts.append(_resolve(chunk, chosen[chunk.index], eol))
+            parts.append((chunk, _resolve(chunk, chosen[chunk.index], eol)))
         else:
-            parts.append(chunk.with_markers())
-    return "".join(parts), len(result.regions) - len(chosen)
+            parts.append((chunk, chunk.with_markers()))
+    return parts
+
+
+def region_lines(
+    result: MergeResult, decisions: Mapping[int, Decision]
+) -> dict[int, tuple[int, int]]:
+    """Where each region sits in :func:`render_partial`'s text: (0-based first line, lines).
+
+    A merge screen scrolls the result to the region a person is deciding; the
+    count is the region's lines as decided (markers included while undecided).
+    """
+    chosen = _by_index(result, decisions)
+    out: dict[int, tuple[int, int]] = {}
+    line = 0
+    for chunk, text in _parts(result, chosen):
+        count = len(split_lines(text))
+        if chunk.kind == "conflict":
+            out[chunk.index] = (line, count)
+        line += count
+    return out
 
 
 def apply_decisions(

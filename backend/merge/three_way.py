@@ -140,7 +140,7 @@ def _ends_open(lines: Sequence[str]) -> bool:
     return bool(lines) and not lines[-1].endswith("\n")
 
 
-def _word_pass(chunk: Chunk) -> Chunk:
+def word_pass(chunk: Chunk) -> Chunk:
     """Replace a conflict by its word-level merge when the word edits do not collide.
 
     A merge that would leave the block without its final newline while no side
@@ -189,5 +189,5 @@ def merge3way(
         return finish_chunks([Chunk("stable", tuple(lines))] if lines else [])
     chunks = _chunks(split_lines(base), split_lines(local), split_lines(remote))
     if granularity == "word":
-        chunks = [_word_pass(c) if c.kind == "conflict" else c for c in chunks]
+        chunks = [word_pass(c) if c.kind == "conflict" else c for c in chunks]
     return finish_chunks(chunks)

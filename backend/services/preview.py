@@ -23,12 +23,16 @@ from backend.merge import (
     DecisionError,
     Hunk,
     MergeResult,
+    Span,
     apply_decisions,
     diff_lines,
     hunks,
     merge3way,
+    merge_spans,
     merge_without_base,
+    region_lines,
     render_partial,
+    spans_of_chunks,
 )
 from backend.models import Conflict, Source
 from backend.services.conflicts import (
@@ -73,6 +77,8 @@ class Preview:
     changes: list[LineChange]
     insertions: int
     deletions: int
+    spans: list[Span]
+    """Who changed each stretch of the file, aligned across the versions."""
 
     @property
     def conflict(self) -> Conflict:
@@ -164,7 +170,17 @@ def build_preview(given: PreviewInput) -> Preview:
         _changes(local, remote),
         kinds.count("insert"),
         kinds.count("delete"),
+        _spans(given.view, merge),
     )
+
+
+def _spans(view: ConflictView, merge: MergeResult) -> list[Span]:
+    """The spans of the same merge ``merge_sides`` made: three-way with a base, else by chunk."""
+    sides = view.sides
+    if sides.base is None:
+        return spans_of_chunks(merge)
+    local, remote = sides.local or "", sides.remote or ""
+    return merge_spans(sides.base, local, remote, granularity=view.granularity)
 
 
 @dataclass(frozen=True)
@@ -172,6 +188,8 @@ class Decided:
     text: str
     unresolved: int
     merge: MergeResult
+    regions: dict[int, tuple[int, int]]
+    """Where each region sits in ``text``: 0-based first line and line count (partial only)."""
 
 
 def decide(
@@ -182,8 +200,8 @@ def decide(
     try:
         if partial:
             text, unresolved = render_partial(merge, decisions)
-            return Decided(text, unresolved, merge)
-        return Decided(apply_decisions(merge, decisions), 0, merge)
+            return Decided(text, unresolved, merge, region_lines(merge, decisions))
+        return Decided(apply_decisions(merge, decisions), 0, merge, {})
     except DecisionError as exc:
         raise InvalidInput(str(exc), "INVALID_DECISIONS") from None
 

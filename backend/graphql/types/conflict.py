@@ -15,7 +15,7 @@ from backend.graphql import loaders
 from backend.graphql.context import Context
 from backend.graphql.types.common import ConflictStatus
 from backend.graphql.types.file import DiffHunk
-from backend.merge import Chunk, Decision, Edited, pair_lines, word_diff
+from backend.merge import Chunk, Decision, Edited, Span, pair_lines, word_diff
 from backend.models import Conflict as ConflictRow
 from backend.services import preview as preview_service
 
@@ -193,6 +193,54 @@ class MergeChunk:
     region: ConflictRegion | None
 
 
+@strawberry.enum(description="Who changed a span of the merged file.")
+class SpanOrigin(Enum):
+    UNCHANGED = "same"
+    LOCAL = "local"
+    RAVEN = "remote"
+    BOTH = "both"
+    WORDS = "words"
+    CONFLICT = "conflict"
+
+
+@strawberry.type(
+    description=(
+        "One stretch of the merge, aligned across the three versions: where it sits in "
+        "each (1-based first line and line count; a count of 0 means the version has no "
+        "line there) and who changed it. LOCAL and RAVEN are that side's change, merged "
+        "automatically; BOTH is the same change on both sides; WORDS is a change both "
+        "sides made whose word edits merged; CONFLICT is the numbered region to decide. "
+        "Spans come in file order and cover every line of every version once."
+    )
+)
+class MergeSpan:
+    origin: SpanOrigin
+    base_line: int
+    base_count: int
+    local_line: int
+    local_count: int
+    remote_line: int
+    remote_count: int
+    merged_count: int = strawberry.field(
+        description="Lines in the merged file (for a CONFLICT: its local lines, undecided)"
+    )
+    region: int | None = strawberry.field(description="The region number of a CONFLICT span")
+
+    @classmethod
+    def from_span(cls, span: Span) -> "MergeSpan":
+        return cls(
+            origin=SpanOrigin(span.kind),
+            base_line=span.base_start + 1,
+            base_count=span.base_count,
+            local_line=span.local_start + 1,
+            local_count=span.local_count,
+            remote_line=span.remote_start + 1,
+            remote_count=span.remote_count,
+            merged_count=span.merged_count,
+            region=span.index or None,
+        )
+
+
 @strawberry.type
 class LineChange:
     line: int
@@ -219,6 +267,9 @@ class ConflictPreview:
     chunks: list[MergeChunk]
     regions: list[ConflictRegion]
     merged_with_markers: str
+    spans: list[MergeSpan] = strawberry.field(
+        description="Who changed each stretch of the file, aligned across the versions"
+    )
 
     @classmethod
     def build(cls, p: preview_service.Preview) -> "ConflictPreview":
@@ -243,13 +294,24 @@ class ConflictPreview:
             ],
             regions=[ConflictRegion.from_chunk(c) for c in p.merge.regions],
             merged_with_markers=p.merge.merged_with_markers,
+            spans=[MergeSpan.from_span(s) for s in p.spans],
         )
+
+
+@strawberry.type(description="Where one region sits in a resolution preview's text.")
+class ResultRegion:
+    index: int
+    line: int = strawberry.field(description="1-based first line in the text")
+    count: int = strawberry.field(description="Lines, markers included while undecided")
 
 
 @strawberry.type
 class ResolutionPreview:
     text: str = strawberry.field(description="Result; undecided regions keep their markers")
     unresolved: int
+    regions: list[ResultRegion] = strawberry.field(
+        description="Where each region sits in the text, in region order"
+    )
 
 
 @strawberry.type
@@ -333,4 +395,11 @@ class Conflict:
         chosen = to_decisions(decisions)
         view = await ctx.read(lambda s: preview_service.load_view(s, ctx.workspace_id, self.row.id))
         result = await ctx.compute(lambda: preview_service.decide(view, chosen, partial=True))
-        return ResolutionPreview(text=result.text, unresolved=result.unresolved)
+        return ResolutionPreview(
+            text=result.text,
+            unresolved=result.unresolved,
+            regions=[
+                ResultRegion(index=i, line=line + 1, count=count)
+                for i, (line, count) in sorted(result.regions.items())
+            ],
+        )
