@@ -5,29 +5,61 @@ Also runnable alone: ``python -m connector.cli sync DIR ...``.
 
 import logging
 import sys
-import threading
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from connector.client import ApiError, Backoff, Client, Unreachable
-from connector.daemon import Intervals, install_signal_handlers, run
-from connector.engine import EXIT_SAFETY_STOP, Engine, Options, SafetyStop
-from connector.journal import Journal, JournalCorrupt
-from connector.state import load_state, state_dir
-
 MODES = ("import_only", "local_to_cloud", "bidirectional")
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+QUIET_LOGGERS = ("httpx", "httpcore", "websockets", "gql", "watchdog", "asyncio", "urllib3")
+"""Libraries whose debug output drowns the connector's own: shown from ``-vv`` on."""
+
+# Every import beyond click happens inside the commands: `localsync --help` and
+# the commands of other packages attached to the same group stay quick.
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: int) -> None:
+    """Default INFO; ``-v`` the connector's DEBUG lines; ``-vv`` every library's too."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
         force=True,
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+def _login_hint(server: str, workspace: str | None) -> str:
+    return f"localsync login --server {server} --workspace {workspace or 'WORKSPACE'}"
+
+
+def _resolve(directory: Path, server: str | None, workspace: str | None) -> tuple[str, str | None]:
+    """Server and workspace: the option, else the folder's memory, else the last login."""
+    from connector.credentials import last_login
+    from connector.state import load_state
+
+    state = load_state(directory)
+    last_server, last_workspace = last_login()
+    resolved_server = server or state.server or last_server or DEFAULT_SERVER
+    return resolved_server, workspace or state.workspace or last_workspace
+
+
+def _token(token: str, server: str, workspace: str | None) -> str:
+    """The given token, else the stored one; a clear usage error (exit 2) when neither."""
+    if token:
+        return token
+    if workspace:
+        from connector.credentials import load_token
+
+        stored = load_token(server, workspace)
+        if stored:
+            return stored
+    raise click.UsageError(
+        f"no token given and none stored for {server} (workspace {workspace or 'unknown'}). "
+        f"Log in once with `{_login_hint(server, workspace)}`, "
+        "or pass --token / set LOCALSYNC_TOKEN."
+    )
 
 
 @click.command("sync")
@@ -64,7 +96,9 @@ def _setup_logging(verbose: bool) -> None:
     help="Do not watch the folder (e.g. network drives); find changes by rescanning.",
 )
 @click.option("--heartbeat-interval", type=float, default=30.0, show_default=True)
-@click.option("--verbose", "-v", is_flag=True)
+@click.option(
+    "--verbose", "-v", count=True, help="-v: the connector's debug lines; -vv: libraries' too."
+)
 def sync(
     directory: Path,
     server: str | None,
@@ -84,14 +118,23 @@ def sync(
     rescan_interval: float | None,
     no_watch: bool,
     heartbeat_interval: float,
-    verbose: bool,
+    verbose: int,
 ) -> None:
     """Keep DIRECTORY in sync with a source on the server.
 
     Exit status with --once: 0 converged, 1 not converged (conflicts, rejected or
     pending items), 2 safety stop, 3 server unreachable, 4 source paused.
+    Without --token, the token stored by `localsync login` is used.
     """
     _setup_logging(verbose)
+    server, workspace = _resolve(directory, server, workspace)
+    token = _token(token, server, workspace)
+
+    from dataclasses import replace
+
+    from connector.daemon import Intervals, install_signal_handlers, run
+    from connector.engine import EXIT_SAFETY_STOP, Engine, Options, SafetyStop
+
     opts = Options(
         root=directory,
         server=server,
@@ -116,6 +159,8 @@ def sync(
         if once:
             code = engine.once()
         else:
+            import threading
+
             wake = threading.Event()
             install_signal_handlers(engine.stop, wake)
             intervals = Intervals(poll=poll_interval, heartbeat=heartbeat_interval)
@@ -134,7 +179,14 @@ def sync(
 @click.option("--token", envvar="LOCALSYNC_TOKEN", default="")
 @click.option("--server", envvar="LOCALSYNC_SERVER")
 def status(directory: Path, token: str, server: str | None) -> None:
-    """Show the folder's connector and source, reachability, pending work and conflicts."""
+    """Show the folder's connector and source, reachability, pending work and conflicts.
+
+    Without --token, the token stored by `localsync login` is used.
+    """
+    from connector.client import ApiError, Backoff, Client, Unreachable
+    from connector.journal import Journal, JournalCorrupt
+    from connector.state import load_state, state_dir
+
     state = load_state(directory)
     click.echo(f"folder:      {directory.resolve()}")
     click.echo(f"connector:   {state.connector_id or '(not registered)'}")
@@ -157,6 +209,7 @@ def status(directory: Path, token: str, server: str | None) -> None:
     if not url or not state.workspace:
         click.echo("server:      (unknown)")
         return
+    token = _token(token, url, state.workspace)
     client = Client(url, token, state.workspace, Backoff(attempts=1), timeout=10)
     try:
         sources = client.sources()
@@ -177,13 +230,78 @@ def status(directory: Path, token: str, server: str | None) -> None:
         client.close()
 
 
+@click.command("login")
+@click.option("--server", envvar="LOCALSYNC_SERVER", default=DEFAULT_SERVER, show_default=True)
+@click.option("--workspace", envvar="LOCALSYNC_WORKSPACE", required=True, help="Workspace id.")
+@click.option(
+    "--token",
+    envvar="LOCALSYNC_TOKEN",
+    prompt="Token",
+    hide_input=True,
+    help="JWT from `localsync token` (asked for when not given).",
+)
+def login(server: str, workspace: str, token: str) -> None:
+    """Check a token against the server, then store it for sync, status and tui."""
+    from connector.credentials import normalise_server, save_token
+
+    server = normalise_server(server)
+    token = token.strip()
+    if not token:
+        raise click.UsageError("the token is empty")
+    _check_login(server, workspace, token)
+    stored = save_token(server, workspace, token)
+    if stored.warning:
+        click.echo(f"warning: {stored.warning}", err=True)
+    click.echo(f"logged in to {server} (workspace {workspace}); token kept in {stored.where}")
+
+
+def _check_login(server: str, workspace: str, token: str) -> None:
+    """One cheap authenticated call; refusals and outages become clear errors (exit 1)."""
+    from connector.client import ApiError, Backoff, Client, Unreachable
+
+    try:
+        client = Client(server, token, workspace, Backoff(attempts=1), timeout=15)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    try:
+        client.sources()
+    except Unreachable as exc:
+        raise click.ClickException(f"cannot reach {server}: {exc}; nothing stored") from exc
+    except ApiError as exc:
+        what = {401: "refused the token", 403: "does not grant this workspace to the token"}
+        reason = what.get(exc.status, "refused the login")
+        raise click.ClickException(
+            f"{server} {reason} ({exc.status} {exc.code}: {exc.message}); nothing stored"
+        ) from exc
+    finally:
+        client.close()
+
+
+@click.command("logout")
+@click.option("--server", envvar="LOCALSYNC_SERVER", default=None, help="Default: last login.")
+@click.option("--workspace", envvar="LOCALSYNC_WORKSPACE", default=None, help="Default: last.")
+def logout(server: str | None, workspace: str | None) -> None:
+    """Forget the token stored by `localsync login`."""
+    from connector.credentials import delete_token, last_login
+
+    last_server, last_workspace = last_login()
+    server = server or last_server or DEFAULT_SERVER
+    workspace = workspace or last_workspace
+    if not workspace:
+        raise click.UsageError("which workspace? pass --workspace")
+    if delete_token(server, workspace):
+        click.echo(f"logged out of {server} (workspace {workspace})")
+    else:
+        click.echo(f"no stored token for {server} (workspace {workspace})")
+
+
 @click.group()
 def main() -> None:
     """Folder connector commands (also attached to the ``localsync`` group)."""
 
 
-main.add_command(sync)
-main.add_command(status)
+for _command in (sync, status, login, logout):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

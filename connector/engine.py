@@ -138,6 +138,8 @@ class Engine:
         self.local_keys: dict[str, str] = {}
         self.pulled_cursor = self.journal.cursor
         """The last cursor pulled (read by the event subscription's thread)."""
+        self.last_scan: Scan | None = None
+        """The latest scan (``hashed`` tells which files it had to read)."""
 
     def close(self) -> None:
         self.client.close()
@@ -210,6 +212,7 @@ class Engine:
         self.rules = self._rules()
         rows = self.journal.files()
         result = scan(self.root, self.rules, rows)
+        self.last_scan = result
         self.local_keys = {clash_key(p): p for p in [*result.files, *result.skipped]}
         latest = self.journal.latest_ops()
         upserts: list[NewOp] = []
@@ -220,16 +223,9 @@ class Engine:
             else:
                 expected = row.base_hash if row is not None and row.base_hash else None
             if lf.hash == expected:
-                if (
-                    lop is None
-                    and row is not None
-                    and (row.mtime_ns, row.size)
-                    != (
-                        lf.mtime_ns,
-                        lf.size,
-                    )
-                ):
-                    self.journal.set_stat(path, lf.mtime_ns, lf.size)
+                stat = (lf.mtime_ns, lf.size, lf.inode)
+                if lop is None and row is not None and (row.mtime_ns, row.size, row.inode) != stat:
+                    self.journal.set_stat(path, *stat)
                 continue
             if row is not None and row.rejected_hash == lf.hash:
                 continue
@@ -240,7 +236,9 @@ class Engine:
                     continue
                 lf, content = fresh, fresh.content
             assert content is not None
-            upserts.append(NewOp(path, False, content, lf.hash, expected, lf.mtime_ns, lf.size))
+            upserts.append(
+                NewOp(path, False, content, lf.hash, expected, lf.mtime_ns, lf.size, lf.inode)
+            )
         deletes: list[NewOp] = []
         for path, row in rows.items():
             if path in result.files or path in result.skipped or not row.base_hash:
@@ -377,7 +375,9 @@ class Engine:
                 conflict_id,
             )
             base = op.content_hash or ""
-            self.journal.set_file(op.path, base, None, op.mtime_ns, op.size, str(conflict_id))
+            self.journal.set_file(
+                op.path, base, None, op.mtime_ns, op.size, str(conflict_id), op.inode
+            )
             return
         if op.is_delete:
             self.journal.drop_file(op.path)
@@ -386,7 +386,9 @@ class Engine:
         remote = server_hash or op.content_hash
         if status == "merged":
             log.info("merged %s with a remote edit", op.path)
-        self.journal.set_file(op.path, op.content_hash, remote, op.mtime_ns, op.size)
+        self.journal.set_file(
+            op.path, op.content_hash, remote, op.mtime_ns, op.size, None, op.inode
+        )
 
     # ---- pull ----------------------------------------------------------------
 
@@ -441,7 +443,7 @@ class Engine:
         final: dict[str, str] = {}
         position = cursor
         while not self.stop.is_set():
-            page = self.client.deltas(self.source_id, position)
+            page = self._deltas(position)
             for event in page["events"]:
                 path, kind = event.get("relativePath"), event["type"]
                 if kind in FILE_EVENTS and path:
@@ -465,11 +467,15 @@ class Engine:
             return
         position = cursor
         while True:
-            page = self.client.deltas(self.source_id, position)
+            page = self._deltas(position)
             yield page
             position = int(page["nextCursor"])
             if not page["hasMore"]:
                 return
+
+    def _deltas(self, cursor: int) -> dict[str, Any]:
+        """A page of events; this connector's own pushes come without content."""
+        return self.client.deltas(self.source_id, cursor, own_connector_id=self.connector_id)
 
     def _check_remote_deletes(self, paths: list[str]) -> None:
         """Stop before a pull removes more local files than the delete limits allow."""
@@ -499,7 +505,10 @@ class Engine:
 
     def _apply_remote(self, path: str, event: dict[str, Any], report: Report) -> None:
         payload = event.get("payload") or {}
-        if event["type"] == "file.upsert" and payload.get("connectorId") == self.connector_id:
+        omitted = bool(payload.get("contentOmitted"))
+        if event["type"] == "file.upsert" and (
+            omitted or payload.get("connectorId") == self.connector_id
+        ):
             row = self.journal.file(path)
             if row is not None and not row.conflict_id and row.base_hash == payload.get("hash"):
                 # Our own push coming back (most of a pull after a big push): nothing
@@ -537,16 +546,24 @@ class Engine:
                     self._journal_local(path, None, base)  # deleted here, not yet pushed
                     return
             elif local.hash == digest:
-                self.journal.set_file(path, digest, digest, local.mtime_ns, local.size)
+                self.journal.set_file(
+                    path, digest, digest, local.mtime_ns, local.size, None, local.inode
+                )
                 return
             elif local.hash != base:
                 self._journal_local(path, local.content, base)
+                return
+            if omitted:
+                # Our own push, and this folder no longer holds it: the server keeps
+                # it; writing it back would need its content, which was left out.
+                log.info("own change to %s not written back (content omitted)", path)
+                self.journal.set_remote(path, digest)
                 return
             if not isinstance(content, str) or text_hash(content) != digest:
                 log.error("remote %s came without matching content; skipped", path)
                 return
             st = atomic_write(self.root, path, content.encode("utf-8"))
-            self.journal.set_file(path, digest, digest, st.st_mtime_ns, st.st_size)
+            self.journal.set_file(path, digest, digest, st.st_mtime_ns, st.st_size, None, st.st_ino)
             self.local_keys[clash_key(path)] = path
             report.written += 1
             return
@@ -609,17 +626,23 @@ class Engine:
             try:
                 self.ensure_registered()
                 self.heartbeat()
+                # A paused source takes no pushes: journal what changed, say so (exit 4).
+                report.paused = self.source is not None and self.source.get("status") == "paused"
             except Unreachable as exc:
                 if not self.source_id:
                     log.error("server unreachable and this folder is not registered: %s", exc)
                     return EXIT_UNREACHABLE
                 log.warning("server unreachable (%s); journaling changes only", exc)
                 report.unreachable = True
-            if report.unreachable:
-                self.scan_and_journal()
+            if report.unreachable or report.paused:
+                report.skipped = self.scan_and_journal().skipped
             else:
                 self.reconcile(report)
             return self._verdict(report)
+        except ApiError as exc:
+            hint = " (log in again: `localsync login`)" if exc.status == 401 else ""
+            log.error("the server refused this connector: %s%s", exc, hint)
+            return EXIT_NOT_CONVERGED
         except SafetyStop as exc:
             log.error("stopped: %s", exc)
             return EXIT_SAFETY_STOP

@@ -1,11 +1,18 @@
-"""Which paths are synced: include/exclude globs, the folder's .gitignore, built-ins.
+"""Which paths are synced: include/exclude globs, ignore files at every level, built-ins.
 
 Every rule answers with a reason, because a path that is not synced must be
 reported as "not synced (reason)" and never turned into a delete.
+
+Ignore files follow git: a ``.gitignore`` (and a ``.localsyncignore``, same
+syntax, read after it so it has the last word in its directory) applies to the
+directory it sits in and everything below it; patterns with a slash are
+anchored to that directory; within a directory the last matching line wins
+(``!`` re-includes); a deeper directory's files override shallower ones; and a
+file inside an ignored directory cannot be re-included (git never looks inside
+it, and neither do we).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
@@ -13,34 +20,124 @@ import pathspec
 DEFAULT_INCLUDE = ("**/*.md",)
 BUILTIN_IGNORES = (".git/", "node_modules/", ".localsync/")
 STATE_DIR = ".localsync"
+IGNORE_FILES = (".gitignore", ".localsyncignore")
+"""Read in this order in each directory: later lines win."""
 
 
-@dataclass(frozen=True)
+class _DirRules:
+    """The ignore lines of one directory, with the file each line came from."""
+
+    def __init__(self, spec: pathspec.GitIgnoreSpec, owners: list[str]) -> None:
+        self.spec = spec
+        self.owners = owners
+
+    def verdict(self, rel: str) -> str | bool | None:
+        """The reason ``rel`` is ignored, False when re-included, None when no line matched."""
+        result = self.spec.check_file(rel)
+        if result.include is None or result.index is None:
+            return None
+        if not result.include:
+            return False
+        return f"ignored by {self.owners[result.index]}"
+
+
 class Rules:
-    """Compiled rules; ``reason`` is None when a path is synced."""
+    """Compiled rules for one folder; ``reason`` is None when a path is synced.
 
-    include: pathspec.PathSpec
-    exclude: pathspec.PathSpec
-    gitignore: pathspec.PathSpec
-    builtin: pathspec.PathSpec
-    max_bytes: int
+    Ignore files are read lazily per directory and kept for the life of the
+    object; a scan builds a fresh ``Rules`` so edited ignore files take effect.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        include: Sequence[str] | None,
+        exclude: Sequence[str],
+        max_bytes: int,
+    ) -> None:
+        self.root = root
+        self.include = _spec(list(include) if include else list(DEFAULT_INCLUDE))
+        self.exclude = _spec(list(exclude))
+        self.builtin = _spec(list(BUILTIN_IGNORES))
+        self.max_bytes = max_bytes
+        self._dirs: dict[str, _DirRules | None] = {}
+        self._dir_reasons: dict[str, str | None] = {"": None}
 
     def reason(self, path: str) -> str | None:
         """Why ``path`` (POSIX, relative) is not synced, judged on its name alone."""
+        parent, _, _ = path.rpartition("/")
+        why = self.dir_reason(parent)
+        if why is not None:
+            return why
         if self.builtin.match_file(path):
             return "built-in ignore"
-        if self.gitignore.match_file(path):
-            return "ignored by .gitignore"
+        why = self._ignored(path, parent)
+        if why is not None:
+            return why
         if self.exclude.match_file(path):
             return "excluded"
         if not self.include.match_file(path):
             return "not included"
         return None
 
+    def dir_reason(self, rel_dir: str) -> str | None:
+        """Why the directory ``rel_dir`` ("" is the root) and all below it is not synced."""
+        if rel_dir in self._dir_reasons:
+            return self._dir_reasons[rel_dir]
+        parent, _, _ = rel_dir.rpartition("/")
+        why = self.dir_reason(parent)
+        if why is None:
+            if self.builtin.match_file(rel_dir + "/"):
+                why = "built-in ignore"
+            else:
+                why = self._ignored(rel_dir + "/", parent)
+        self._dir_reasons[rel_dir] = why
+        return why
+
     def skip_dir(self, path: str) -> bool:
         """Directories never worth walking (their whole content is ignored)."""
-        probe = path.rstrip("/") + "/"
-        return bool(self.builtin.match_file(probe) or self.gitignore.match_file(probe))
+        return self.dir_reason(path.rstrip("/")) is not None
+
+    def _ignored(self, rel: str, parent: str) -> str | None:
+        """The ignore files' verdict on ``rel``: deepest directory with a matching line wins."""
+        directory: str | None = parent
+        while directory is not None:
+            rules = self._rules_of(directory)
+            if rules is not None:
+                inner = rel[len(directory) + 1 :] if directory else rel
+                verdict = rules.verdict(inner)
+                if verdict is False:
+                    return None
+                if verdict is not None:
+                    return str(verdict)
+            directory = directory.rpartition("/")[0] if directory else None
+        return None
+
+    def _rules_of(self, rel_dir: str) -> _DirRules | None:
+        if rel_dir not in self._dirs:
+            self._dirs[rel_dir] = _load_dir(self.root, rel_dir)
+        return self._dirs[rel_dir]
+
+
+def _load_dir(root: Path, rel_dir: str) -> _DirRules | None:
+    lines: list[str] = []
+    owners: list[str] = []
+    directory = root / rel_dir if rel_dir else root
+    for name in IGNORE_FILES:
+        try:
+            text = (directory / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        own = f"{rel_dir}/{name}" if rel_dir else name
+        for line in text.splitlines():
+            if line:  # pathspec drops empty lines; keep ``owners`` aligned with its patterns
+                lines.append(line)
+                owners.append(own)
+    if not lines:
+        return None
+    # One pattern per non-empty line (comments too, as no-ops), so a match's
+    # index names the file its line came from.
+    return _DirRules(pathspec.GitIgnoreSpec.from_lines(lines), owners)
 
 
 def _spec(lines: Sequence[str]) -> pathspec.PathSpec:
@@ -53,17 +150,4 @@ def load_rules(
     exclude: Sequence[str],
     max_bytes: int,
 ) -> Rules:
-    gitignore_lines: list[str] = []
-    gi = root / ".gitignore"
-    if gi.is_file():
-        try:
-            gitignore_lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            gitignore_lines = []
-    return Rules(
-        include=_spec(list(include) if include else list(DEFAULT_INCLUDE)),
-        exclude=_spec(list(exclude)),
-        gitignore=_spec(gitignore_lines),
-        builtin=_spec(list(BUILTIN_IGNORES)),
-        max_bytes=max_bytes,
-    )
+    return Rules(root, include, exclude, max_bytes)

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL DEFAULT 0,
     size INTEGER NOT NULL DEFAULT -1,
     conflict_id TEXT,
-    rejected_hash TEXT            -- content the server refused; not re-pushed until it changes
+    rejected_hash TEXT,           -- content the server refused; not re-pushed until it changes
+    inode INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS ops (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS ops (
     base_hash TEXT,
     mtime_ns INTEGER NOT NULL DEFAULT 0,
     size INTEGER NOT NULL DEFAULT -1,
+    inode INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL DEFAULT 0,
     last_error TEXT,
@@ -46,6 +48,12 @@ CREATE TABLE IF NOT EXISTS ops (
 );
 CREATE INDEX IF NOT EXISTS ops_path ON ops(path);
 """
+
+_ADDED_COLUMNS = (
+    ("files", "inode INTEGER NOT NULL DEFAULT 0"),
+    ("ops", "inode INTEGER NOT NULL DEFAULT 0"),
+)
+"""Columns newer than a journal may be; added on open (their default means "unknown")."""
 
 
 class JournalCorrupt(Exception):
@@ -61,6 +69,7 @@ class FileRow:
     size: int
     conflict_id: str | None
     rejected_hash: str | None
+    inode: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Op:
     attempts: int
     next_try: float
     last_error: str | None
+    inode: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class NewOp:
     base_hash: str | None
     mtime_ns: int = 0
     size: int = -1
+    inode: int = 0
 
 
 class Journal:
@@ -108,11 +119,18 @@ class Journal:
                 if row is None or row[0] != "ok":
                     raise JournalCorrupt(f"integrity check failed: {row}")
             self.db.executescript(_SCHEMA)
+            self._add_columns()
             if existed and self.get_meta("schema") != SCHEMA_VERSION:
                 raise JournalCorrupt("journal has no schema marker")
             self.set_meta("schema", SCHEMA_VERSION)
         except sqlite3.DatabaseError as exc:
             raise JournalCorrupt(str(exc)) from exc
+
+    def _add_columns(self) -> None:
+        for table, column in _ADDED_COLUMNS:
+            names = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column.split()[0] not in names:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     def close(self) -> None:
         self.db.close()
@@ -151,15 +169,15 @@ class Journal:
 
     def files(self) -> dict[str, FileRow]:
         rows = self.db.execute(
-            "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, rejected_hash "
-            "FROM files"
+            "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, rejected_hash, "
+            "inode FROM files"
         )
         return {r[0]: FileRow(*r) for r in rows}
 
     def file(self, path: str) -> FileRow | None:
         r = self.db.execute(
-            "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, rejected_hash "
-            "FROM files WHERE path = ?",
+            "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, rejected_hash, "
+            "inode FROM files WHERE path = ?",
             (path,),
         ).fetchone()
         return None if r is None else FileRow(*r)
@@ -172,14 +190,16 @@ class Journal:
         mtime_ns: int,
         size: int,
         conflict_id: str | None = None,
+        inode: int = 0,
     ) -> None:
+        """Record ``path`` as in sync; ``inode`` 0 means unknown (the next scan hashes it)."""
         self.db.execute(
-            "INSERT INTO files(path, base_hash, remote_hash, mtime_ns, size, conflict_id) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "INSERT INTO files(path, base_hash, remote_hash, mtime_ns, size, conflict_id, inode) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
             "base_hash = excluded.base_hash, remote_hash = excluded.remote_hash, "
-            "mtime_ns = excluded.mtime_ns, size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, size = excluded.size, inode = excluded.inode, "
             "conflict_id = excluded.conflict_id, rejected_hash = NULL",
-            (path, base_hash, remote_hash, mtime_ns, size, conflict_id),
+            (path, base_hash, remote_hash, mtime_ns, size, conflict_id, inode),
         )
 
     def set_remote(self, path: str, remote_hash: str | None) -> None:
@@ -188,9 +208,10 @@ class Journal:
     def set_conflict(self, path: str, conflict_id: str | None) -> None:
         self.db.execute("UPDATE files SET conflict_id = ? WHERE path = ?", (conflict_id, path))
 
-    def set_stat(self, path: str, mtime_ns: int, size: int) -> None:
+    def set_stat(self, path: str, mtime_ns: int, size: int, inode: int) -> None:
         self.db.execute(
-            "UPDATE files SET mtime_ns = ?, size = ? WHERE path = ?", (mtime_ns, size, path)
+            "UPDATE files SET mtime_ns = ?, size = ?, inode = ? WHERE path = ?",
+            (mtime_ns, size, inode, path),
         )
 
     def set_rejected(self, path: str, rejected_hash: str | None) -> None:
@@ -219,7 +240,7 @@ class Journal:
                 ids.append(op_id)
                 self.db.execute(
                     "INSERT INTO ops(op_id, path, is_delete, content, content_hash, base_hash, "
-                    "mtime_ns, size, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "mtime_ns, size, inode, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         op_id,
                         op.path,
@@ -229,6 +250,7 @@ class Journal:
                         op.base_hash,
                         op.mtime_ns,
                         op.size,
+                        op.inode,
                         now,
                     ),
                 )
@@ -237,7 +259,7 @@ class Journal:
     def pending(self, due_before: float | None = None) -> list[Op]:
         sql = (
             "SELECT seq, op_id, path, is_delete, content, content_hash, base_hash, mtime_ns, "
-            "size, attempts, next_try, last_error FROM ops"
+            "size, attempts, next_try, last_error, inode FROM ops"
         )
         args: tuple[float, ...] = ()
         if due_before is not None:
@@ -245,7 +267,21 @@ class Journal:
             args = (due_before,)
         rows = self.db.execute(sql + " ORDER BY seq", args)
         return [
-            Op(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+            Op(
+                r[0],
+                r[1],
+                r[2],
+                bool(r[3]),
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+                r[12],
+            )
             for r in rows
         ]
 

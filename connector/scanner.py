@@ -1,7 +1,8 @@
 """Walking the folder: what is there, what changed since the journal, what is not synced.
 
-Unchanged files are recognised by (mtime, size) from the journal so a rescan of
-a large folder reads only what changed.
+Unchanged files are recognised by (mtime_ns, size, inode) from the journal so a
+rescan of a large folder reads and hashes only what changed; ``Scan.hashed``
+names what was read, so that promise can be checked.
 """
 
 import logging
@@ -26,6 +27,7 @@ class LocalFile:
     hash: str
     content: str | None
     """Decoded text when the file was read; None when the journal's hash was reused."""
+    inode: int = 0
 
 
 @dataclass
@@ -33,6 +35,8 @@ class Scan:
     files: dict[str, LocalFile] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     """Paths present on disk but not synced, with the reason."""
+    hashed: list[str] = field(default_factory=list)
+    """Paths read and hashed by this scan (the rest were trusted from the journal)."""
 
 
 def clash_key(path: str) -> str:
@@ -90,8 +94,9 @@ def _examine(
         and known.base_hash
         and known.mtime_ns == st.st_mtime_ns
         and known.size == st.st_size
+        and known.inode == st.st_ino
     ):
-        return LocalFile(path, st.st_mtime_ns, st.st_size, known.base_hash, None)
+        return LocalFile(path, st.st_mtime_ns, st.st_size, known.base_hash, None, st.st_ino)
     try:
         data = full.read_bytes()
     except OSError as exc:
@@ -102,7 +107,7 @@ def _examine(
         return "not UTF-8 text"
     if len(data) > rules.max_bytes:
         return f"too large: {len(data)} bytes > {rules.max_bytes}"
-    return LocalFile(path, st.st_mtime_ns, st.st_size, sha256_hex(data), text)
+    return LocalFile(path, st.st_mtime_ns, st.st_size, sha256_hex(data), text, st.st_ino)
 
 
 def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
@@ -130,6 +135,8 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
             result.skipped[path] = outcome
         else:
             result.files[path] = outcome
+            if outcome.content is not None:
+                result.hashed.append(path)
     for path, reason in sorted(result.skipped.items()):
         log.info("not synced (%s): %s", reason, path)
     return result
