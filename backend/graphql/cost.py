@@ -62,6 +62,8 @@ EDIT = 20
 """One edit that may run a three-way merge of two files."""
 MERGE = 100
 """A diff or three-way merge over whole files (each up to ``max_file_bytes``)."""
+BLAME = 3 * MERGE
+"""A walk of up to ``blame_max_versions`` versions, one line diff each (usually small files)."""
 
 FIELD_COSTS: Final[Mapping[str, int]] = {
     # Root lookups.
@@ -87,6 +89,7 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
     "Conflict.preview": MERGE,
     "Conflict.applyDecisions": MERGE,
     "ConflictRegion.wordChanges": WORDS,
+    "Version.blame": BLAME,
     # Mutations.
     "Mutation.registerConnector": ROUND_TRIP,
     "Mutation.heartbeat": ROUND_TRIP,
@@ -97,6 +100,7 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
     "Mutation.restoreVersion": EDIT,
     "Mutation.pushBatch": MERGE,
     "Mutation.resolveConflict": MERGE,
+    "Mutation.reopenConflict": EDIT,
     # The live feed.
     "Subscription.sourceEvents": ROUND_TRIP,
 }

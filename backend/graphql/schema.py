@@ -7,6 +7,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -14,6 +15,7 @@ from backend.errors import InvalidInput
 from backend.graphql.context import OperationLoaders
 from backend.graphql.cost import QueryCost
 from backend.graphql.errors import ErrorCodes, shape_error, unexpected
+from backend.graphql.history import HistoryMutation
 from backend.graphql.mutations import Mutation
 from backend.graphql.queries import Query
 from backend.graphql.response_size import ResponseSizeCap
@@ -74,7 +76,7 @@ class LocalSyncSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     return LocalSyncSchema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, HistoryMutation)),
         subscription=Subscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from backend.graphql import loaders
 from backend.graphql.context import Context
+from backend.graphql.types.blame import Blame
 from backend.graphql.types.common import (
     Connection,
     Edge,
@@ -21,7 +22,7 @@ from backend.graphql.types.common import (
 from backend.merge import Hunk
 from backend.models import File as FileRow
 from backend.models import Version as VersionRow
-from backend.services import diffs, files
+from backend.services import blame, diffs, files
 
 
 @strawberry.type
@@ -61,6 +62,25 @@ class Version:
         if self.hash is None:
             return None
         return await loaders.blobs(info.context).load(self.hash)
+
+    @strawberry.field(description="Each line of this version with the version that introduced it.")
+    async def blame(
+        self,
+        info: Info[Context, None],
+        max_versions: Annotated[
+            int | None,
+            strawberry.argument(description="Versions to walk back (default and most: the cap)."),
+        ] = None,
+    ) -> Blame:
+        ctx = info.context
+        cap = ctx.runtime.settings.blame_max_versions
+        file_id, seq = self.row.file_id, self.seq
+        walk = cap if max_versions is None else max_versions
+        loaded = await ctx.read(
+            lambda s: blame.load_blame(s, ctx.workspace_id, file_id, seq, walk, cap)
+        )
+        # Diffed in a compute turn once the read closed: no pooled connection is held.
+        return await ctx.compute(lambda: Blame.build(blame.build_blame(loaded)))
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from backend.rest.routes import conflicts, connectors, files, sources
+from backend.rest.routes import conflicts, connectors, files, history_ext, retention, sources
 from backend.rest.schemas import ErrorOut
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -26,6 +26,6 @@ ERRORS[503]["headers"] = {
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/local-sync", responses=ERRORS)
-    for module in (connectors, sources, files, conflicts):
+    for module in (connectors, sources, files, conflicts, history_ext, retention):
         router.include_router(module.router)
     return router
