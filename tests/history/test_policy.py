@@ -37,7 +37,9 @@ def timelines(draw: st.DrawFn) -> Timeline:
     last = entries[-1]
     conflicted = draw(st.booleans()) and last.hash is not None
     conflict_hashes = (
-        frozenset(draw(st.lists(st.sampled_from(HASHES), max_size=3))) if conflicted else frozenset()
+        frozenset(draw(st.lists(st.sampled_from(HASHES), max_size=3)))
+        if conflicted
+        else frozenset()
     )
     sides = frozenset(e.id for e in entries if conflicted and draw(st.booleans()))
     return Timeline(
@@ -63,7 +65,9 @@ def _must_keep(timeline: Timeline) -> set[int]:
     must |= {e.id for e in entries if e.hash in timeline.open_conflict_hashes}
     must |= set(timeline.conflict_entry_ids)
     if timeline.current_hash is not None:
-        must.add(max((e for e in entries if e.hash == timeline.current_hash), key=lambda e: e.seq).id)
+        must.add(
+            max((e for e in entries if e.hash == timeline.current_hash), key=lambda e: e.seq).id
+        )
     else:
         content = [e for e in entries if e.hash is not None]
         if content and NOW - entries[-1].created_at <= TOMBSTONE_AGE:
@@ -106,11 +110,10 @@ def test_staggered_keeps_exactly_its_buckets(timeline: Timeline, max_age: int) -
         same_week = [o for o in content if week_of(o.created_at) == week_of(e.created_at)]
         newest_day = max(same_day, key=lambda o: (o.created_at, o.seq))
         newest_week = max(same_week, key=lambda o: (o.created_at, o.seq))
-        if age <= timedelta(days=1):
-            promised.add(e.id)
-        elif age <= DAILY_FOR and newest_day is e:
-            promised.add(e.id)
-        elif age <= timedelta(days=max_age) and newest_week is e:
+        every = age <= timedelta(days=1)
+        daily = age <= DAILY_FOR and newest_day is e
+        weekly = age <= timedelta(days=max_age) and newest_week is e
+        if every or daily or weekly:
             promised.add(e.id)
     assert kept == promised | _must_keep(timeline)
 
