@@ -19,6 +19,7 @@ from backend.graphql.history import HistoryMutation
 from backend.graphql.mutations import Mutation
 from backend.graphql.queries import Query
 from backend.graphql.response_size import ResponseSizeCap
+from backend.graphql.retention import RetentionMutation, RetentionQuery
 from backend.graphql.subscriptions import Subscription
 from backend.settings import Settings
 
@@ -75,8 +76,8 @@ class LocalSyncSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     return LocalSyncSchema(
-        query=Query,
-        mutation=merge_types("Mutation", (Mutation, HistoryMutation)),
+        query=merge_types("Query", (Query, RetentionQuery)),
+        mutation=merge_types("Mutation", (Mutation, HistoryMutation, RetentionMutation)),
         subscription=Subscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),

@@ -14,6 +14,7 @@ from backend.cli import main
 from backend.settings import Settings
 from tests.conftest import LiveServer, fresh_pg_database, make_settings
 from tests.factories import Api
+from tests.graphql.conftest import gq, gql_client, other_gq  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture
