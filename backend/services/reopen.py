@@ -11,7 +11,7 @@ the path as in conflict before it sees the file change back, then the
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backend.db import write_deferred
 from backend.errors import StateConflict
@@ -117,7 +117,24 @@ def _content_before_resolution(session: Session, file: File, conflict: Conflict)
         )
         .order_by(col(Version.seq).desc())
     ).first()
-    return current.hash if current is not None else None
+    start = current.seq if current is not None else 0
+    sides = session.exec(
+        select(func.count())
+        .select_from(Version)
+        .where(
+            Version.file_id == file.id,
+            Version.seq > start,
+            Version.seq < resolution.seq,
+            Version.conflict_id == conflict.id,
+        )
+    ).one()
+    if current is None or sides != resolution.seq - start - 1:
+        # A version in between was pruned or belongs elsewhere: what was current is unknown.
+        raise StateConflict(
+            "the history before this resolution is incomplete; it cannot be undone",
+            "HISTORY_INCOMPLETE",
+        )
+    return current.hash
 
 
 def _size_of(session: Session, digest: str | None) -> int:

@@ -3,6 +3,8 @@
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from tests.factories import Api, assert_error, sha, upsert
 from tests.graphql.conftest import Gq
@@ -148,3 +150,22 @@ async def test_reopen_over_graphql(gq: Gq, other_gq: Gq, api: Api) -> None:
     api.push(sid, upsert(clash["path"], "later\n", base=sha(clash["local"])))
     error = await gq.error(GQL_REOPEN, id=clash["id"])
     assert error["extensions"]["reason"] == "FILE_CHANGED_SINCE_RESOLUTION"
+
+
+def test_reopen_refuses_when_what_was_current_is_gone_from_history(
+    api: Api, db_engine: Engine
+) -> None:
+    """History pruned between the conflict and its resolution: the old current is unknown."""
+    sid, clash, cursor = _resolved(api)
+    remote = next(v for v in api.history(sid, clash["path"]) if v["hash"] == sha(clash["remote"]))
+    with db_engine.begin() as connection:
+        connection.execute(
+            text(
+                "DELETE FROM versions WHERE seq = :seq AND file_id ="
+                " (SELECT id FROM files WHERE source_id = :sid AND relative_path = :path)"
+            ),
+            {"seq": remote["seq"], "sid": sid, "path": clash["path"]},
+        )
+
+    assert_error(api.post(REOPEN, {"conflictId": clash["id"]}), 409, "HISTORY_INCOMPLETE")
+    assert api.deltas(sid, cursor) == []
