@@ -11,8 +11,10 @@ import click
 
 MODES = ("import_only", "local_to_cloud", "bidirectional")
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-QUIET_LOGGERS = ("httpx", "httpcore", "websockets", "gql", "watchdog", "asyncio", "urllib3")
+QUIET_LOGGERS = ("httpx", "httpcore", "websockets", "watchdog", "asyncio", "urllib3")
 """Libraries whose debug output drowns the connector's own: shown from ``-vv`` on."""
+SECRET_LOGGERS = ("gql",)
+"""Libraries that log whole messages, credentials included: warnings only, always."""
 
 # Every import beyond click happens inside the commands: `localsync --help` and
 # the commands of other packages attached to the same group stay quick.
@@ -28,6 +30,8 @@ def _setup_logging(verbose: int) -> None:
     )
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    for name in SECRET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _login_hint(server: str, workspace: str | None) -> str:
@@ -132,7 +136,6 @@ def sync(
 
     from dataclasses import replace
 
-    from connector.daemon import Intervals, install_signal_handlers, run
     from connector.engine import EXIT_SAFETY_STOP, Engine, Options, SafetyStop
 
     opts = Options(
@@ -160,6 +163,8 @@ def sync(
             code = engine.once()
         else:
             import threading
+
+            from connector.daemon import Intervals, install_signal_handlers, run
 
             wake = threading.Event()
             install_signal_handlers(engine.stop, wake)

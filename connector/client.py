@@ -217,6 +217,12 @@ class Client:
         result: dict[str, Any] = self.call("sources/deltas", body)
         return result
 
+    def file(self, source_id: str, path: str) -> dict[str, Any]:
+        """The file's current record, content included."""
+        body = {"sourceId": source_id, "relativePath": path}
+        result: dict[str, Any] = self.call("sources/file", body)
+        return result
+
     def conflicts(self, source_id: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.call(
             "sources/conflicts", {"sourceId": source_id, "status": "open"}

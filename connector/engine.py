@@ -554,11 +554,9 @@ class Engine:
                 self._journal_local(path, local.content, base)
                 return
             if omitted:
-                # Our own push, and this folder no longer holds it: the server keeps
-                # it; writing it back would need its content, which was left out.
-                log.info("own change to %s not written back (content omitted)", path)
-                self.journal.set_remote(path, digest)
-                return
+                # Our own push that this folder no longer holds (a rebuilt journal): the
+                # feed left its content out, so it is read from the server, once.
+                content = self._own_content(path, digest)
             if not isinstance(content, str) or text_hash(content) != digest:
                 log.error("remote %s came without matching content; skipped", path)
                 return
@@ -576,6 +574,21 @@ class Engine:
             report.deleted += 1
         else:
             self._journal_local(path, local.content, base)
+
+    def _own_content(self, path: str, digest: str) -> str | None:
+        """The content of ``path`` if the server still holds ``digest`` there.
+
+        When it holds something newer, a later event of the feed carries that.
+        """
+        try:
+            record = self.client.file(self.source_id, path)
+        except ApiError as exc:
+            log.info("own change to %s not fetched back (%s)", path, exc.code)
+            return None
+        content = record.get("content")
+        if record.get("hash") != digest or not isinstance(content, str):
+            return None
+        return content
 
     def _journal_local(self, path: str, content: str | None, base: str | None) -> None:
         """A local change found while pulling: push it with the base it was made on."""

@@ -12,7 +12,8 @@ file inside an ignored directory cannot be re-included (git never looks inside
 it, and neither do we).
 """
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pathspec
@@ -56,9 +57,9 @@ class Rules:
         max_bytes: int,
     ) -> None:
         self.root = root
-        self.include = _spec(list(include) if include else list(DEFAULT_INCLUDE))
-        self.exclude = _spec(list(exclude))
-        self.builtin = _spec(list(BUILTIN_IGNORES))
+        self.include = _matcher(list(include) if include else list(DEFAULT_INCLUDE))
+        self.exclude = _matcher(list(exclude))
+        self.builtin = _matcher(list(BUILTIN_IGNORES))
         self.max_bytes = max_bytes
         self._dirs: dict[str, _DirRules | None] = {}
         self._dir_reasons: dict[str, str | None] = {"": None}
@@ -69,14 +70,14 @@ class Rules:
         why = self.dir_reason(parent)
         if why is not None:
             return why
-        if self.builtin.match_file(path):
+        if self.builtin(path):
             return "built-in ignore"
         why = self._ignored(path, parent)
         if why is not None:
             return why
-        if self.exclude.match_file(path):
+        if self.exclude(path):
             return "excluded"
-        if not self.include.match_file(path):
+        if not self.include(path):
             return "not included"
         return None
 
@@ -87,7 +88,7 @@ class Rules:
         parent, _, _ = rel_dir.rpartition("/")
         why = self.dir_reason(parent)
         if why is None:
-            if self.builtin.match_file(rel_dir + "/"):
+            if self.builtin(rel_dir + "/"):
                 why = "built-in ignore"
             else:
                 why = self._ignored(rel_dir + "/", parent)
@@ -140,8 +141,32 @@ def _load_dir(root: Path, rel_dir: str) -> _DirRules | None:
     return _DirRules(pathspec.GitIgnoreSpec.from_lines(lines), owners)
 
 
-def _spec(lines: Sequence[str]) -> pathspec.PathSpec:
-    return pathspec.GitIgnoreSpec.from_lines(list(lines))
+def _matcher(lines: Sequence[str]) -> Callable[[str], bool]:
+    """``GitIgnoreSpec(lines).match_file``, as one regular expression when that is the same.
+
+    A scan asks about every file of the folder, and pathspec normalises the path and
+    tries each pattern in Python. Without negations a path matches when any pattern
+    does, so the patterns' own expressions joined in one alternation decide alike;
+    with a negation, git's precedence rules need pathspec itself. Paths asked about
+    are already normalised (POSIX, relative).
+    """
+    spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
+    patterns = [p for p in spec.patterns if p.include is not None]
+    if any(not p.include for p in patterns):
+        return spec.match_file
+    expressions = [_DIR_MARK.sub("(?:", p.regex.pattern) for p in patterns]  # type: ignore[attr-defined]
+    if not expressions:
+        return _never
+    match = re.compile("|".join(f"(?:{e})" for e in expressions)).match
+    return lambda path: match(path) is not None
+
+
+_DIR_MARK = re.compile(r"\(\?P<\w+>")
+"""pathspec's named groups; renamed away so several patterns fit one expression."""
+
+
+def _never(_path: str) -> bool:
+    return False
 
 
 def load_rules(

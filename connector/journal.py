@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 SCHEMA_VERSION = "1"
 
@@ -60,8 +61,9 @@ class JournalCorrupt(Exception):
     """The journal file exists but cannot be read as our database."""
 
 
-@dataclass(frozen=True)
-class FileRow:
+class FileRow(NamedTuple):
+    """A tuple, not a dataclass: a scan builds one per synced file, and tuples build fast."""
+
     path: str
     base_hash: str
     remote_hash: str | None

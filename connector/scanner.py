@@ -7,10 +7,12 @@ names what was read, so that promise can be checked.
 
 import logging
 import os
+import stat as stat_mod
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from connector.hashing import sha256_hex
 from connector.ignore import Rules
@@ -19,8 +21,9 @@ from connector.journal import FileRow
 log = logging.getLogger("connector")
 
 
-@dataclass(frozen=True)
-class LocalFile:
+class LocalFile(NamedTuple):
+    """A tuple, not a dataclass: a scan builds one per file, and tuples build fast."""
+
     path: str
     mtime_ns: int
     size: int
@@ -41,30 +44,34 @@ class Scan:
 
 def clash_key(path: str) -> str:
     """Two names that differ only by case or Unicode normal form collide on many disks."""
+    if path.isascii():
+        return path.lower()  # the same key, without the Unicode tables
     return unicodedata.normalize("NFC", path).casefold()
 
 
-def walk(root: Path, rules: Rules) -> list[tuple[str, os.stat_result]]:
+Found = tuple[str, os.stat_result, str]
+"""A file the walk found: POSIX path relative to the root, its lstat, its full path."""
+
+
+def walk(root: Path, rules: Rules) -> list[Found]:
     """Every regular file under ``root`` (no symlinks followed), with a POSIX relative path."""
-    out: list[tuple[str, os.stat_result]] = []
-    stack = [("", root)]
+    out: list[Found] = []
+    stack = [("", str(root))]
     while stack:
         rel_dir, directory = stack.pop()
         try:
-            entries = list(os.scandir(directory))
+            with os.scandir(directory) as it:
+                entries = list(it)
         except OSError as exc:
             log.warning("cannot list %s: %s", directory, exc)
             continue
         for entry in entries:
             rel = f"{rel_dir}{entry.name}"
             try:
-                if entry.is_symlink():
-                    out.append((rel, entry.stat(follow_symlinks=False)))
-                elif entry.is_dir(follow_symlinks=False):
-                    if not rules.skip_dir(rel):
-                        stack.append((rel + "/", Path(entry.path)))
-                elif entry.is_file(follow_symlinks=False):
-                    out.append((rel, entry.stat(follow_symlinks=False)))
+                if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                    out.append((rel, entry.stat(follow_symlinks=False), entry.path))
+                elif entry.is_dir(follow_symlinks=False) and not rules.skip_dir(rel):
+                    stack.append((rel + "/", entry.path))
             except OSError as exc:
                 log.warning("cannot stat %s: %s", entry.path, exc)
     return out
@@ -81,10 +88,8 @@ def read_local(root: Path, path: str, rules: Rules, known: FileRow | None) -> Lo
 
 
 def _examine(
-    full: Path, path: str, st: os.stat_result, rules: Rules, known: FileRow | None
+    full: Path | str, path: str, st: os.stat_result, rules: Rules, known: FileRow | None
 ) -> LocalFile | str:
-    import stat as stat_mod
-
     if stat_mod.S_ISLNK(st.st_mode):
         return "symlink"
     if st.st_size > rules.max_bytes:
@@ -98,7 +103,8 @@ def _examine(
     ):
         return LocalFile(path, st.st_mtime_ns, st.st_size, known.base_hash, None, st.st_ino)
     try:
-        data = full.read_bytes()
+        with open(full, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
     try:
@@ -112,25 +118,26 @@ def _examine(
 
 def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
     result = Scan()
-    candidates: list[tuple[str, os.stat_result]] = []
-    for path, st in walk(root, rules):
+    candidates: list[Found] = []
+    for found in walk(root, rules):
+        path = found[0]
         reason = rules.reason(path)
         if reason is None:
-            candidates.append((path, st))
+            candidates.append(found)
         elif reason not in ("built-in ignore", "not included") or path in known:
             result.skipped[path] = reason
     groups: dict[str, list[str]] = defaultdict(list)
-    for path, _ in candidates:
+    for path, _, _ in candidates:
         groups[clash_key(path)].append(path)
     for names in groups.values():
         if len(names) > 1:
             for name in names:
                 others = ", ".join(n for n in names if n != name)
                 result.skipped[name] = f"name clash (case or Unicode form) with {others}"
-    for path, st in candidates:
+    for path, st, full in candidates:
         if path in result.skipped:
             continue
-        outcome = _examine(root / path, path, st, rules, known.get(path))
+        outcome = _examine(full, path, st, rules, known.get(path))
         if isinstance(outcome, str):
             result.skipped[path] = outcome
         else:

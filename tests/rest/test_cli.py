@@ -134,3 +134,48 @@ def test_a_printed_token_is_accepted_by_a_server_on_the_same_data_dir(
     stranger = _run(tmp_path_factory.mktemp("other"), "token", "--workspace", "team").stdout
     forged = {**headers, "Authorization": f"Bearer {stranger.strip()}"}
     assert httpx.post(url + PREFIX + "sources/list", json={}, headers=forged).status_code == 401
+
+
+SERVER_MODULES = ("backend.settings", "pydantic_settings", "pydantic", "sqlmodel", "sqlalchemy",
+                  "fastapi", "strawberry", "uvicorn", "httpx", "keyring")  # fmt: skip
+PROBE = """
+import sys
+from backend.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    print("exit", exc.code)
+heavy = sorted(m for m in sys.modules if m in {names!r} or m.split(".")[0] in {names!r})
+print("loaded:" + ",".join(heavy))
+"""
+
+
+def _loaded_by(tmp_path: Path, *args: str) -> tuple[str, list[str]]:
+    """Run the ``localsync`` group with ``args``; its exit line and the heavy modules loaded."""
+    probe = PROBE.format(names=SERVER_MODULES)
+    result = subprocess.run([sys.executable, "-c", probe, *args], env=_env(tmp_path),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    lines = result.stdout.strip().splitlines()
+    heavy = lines[-1].partition(":")[2]
+    return lines[-2], [m for m in heavy.split(",") if m]
+
+
+def test_help_and_the_connector_load_no_server_module(tmp_path: Path) -> None:
+    status, heavy = _loaded_by(tmp_path, "--help")
+    assert status == "exit 0" and heavy == []
+    for command in ("sync", "status", "login", "logout", "tui"):
+        status, heavy = _loaded_by(tmp_path, command, "--help")
+        assert status == "exit 0" and heavy == [], command
+    # A real run against a server that is not there: the connector's path end to end.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    args = ("sync", str(folder), "--server", f"http://127.0.0.1:{_free_port()}", "--token",
+            "t", "--workspace", "w", "--once", "--retries", "1")  # fmt: skip
+    status, heavy = _loaded_by(tmp_path, *args)
+    assert status == "exit 3" and heavy == []
+
+
+def test_help_lists_login_and_logout(tmp_path: Path) -> None:
+    result = _run(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "login" in result.stdout and "logout" in result.stdout
