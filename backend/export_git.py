@@ -321,7 +321,7 @@ class _Stream:
         """
         if not _becomes_current(row):
             return b""
-        if any(part.lower() == ".git" for part in row.path.split("/")):
+        if _git_cannot_hold(row.path):
             if row.path not in self.skipped:
                 self.skipped.append(row.path)  # git cannot hold it; history still does
             return b""
@@ -332,6 +332,16 @@ class _Stream:
         if mark is None:  # content missing from the store: keep the commit, say so
             return b""
         return b"M 100644 :%d " % mark + path + b"\n"
+
+
+def _git_cannot_hold(path: str) -> bool:
+    """A path git refuses in a tree: a ``.git`` directory under any spelling a filesystem
+    may fold to it (case, trailing dots or spaces, the NTFS short name)."""
+    for part in path.split("/"):
+        folded = part.lower().rstrip(". ")
+        if folded in (".git", "git~1"):
+            return True
+    return False
 
 
 def _becomes_current(row: _Row) -> bool:

@@ -190,3 +190,22 @@ def test_export_refuses_a_database_it_cannot_read(api: Api, tmp_path: Path) -> N
     (tmp_path / "empty.db").write_bytes(b"")
     empty = _export(api, "s", str(tmp_path / "b"), url=f"sqlite:///{tmp_path / 'empty.db'}")
     assert empty.exit_code != 0 and "cannot read the database" in empty.stderr
+
+
+def test_export_leaves_out_paths_git_cannot_hold(api: Api, tmp_path: Path) -> None:
+    """A synced ``.git/hooks/...`` must never become part of the export's own repository."""
+    sid = api.source()["id"]
+    hostile = [".git/hooks/post-checkout", "notes/.GIT/config", "a/.git. /x.md"]
+    pushed = api.push(sid, upsert("ok.md", "ok\n"), *(upsert(p, "#!/bin/sh\n") for p in hostile))
+    accepted = [r["relativePath"] for r in pushed["results"] if r["status"] == "applied"]
+    repo = tmp_path / "repo"
+
+    done = _export(api, sid, str(repo))
+
+    assert done.exit_code == 0, done.output
+    for path in set(accepted) - {"ok.md"}:
+        assert f"not exported (git cannot hold the path): {path}" in done.stderr
+    _git(repo, "fsck", "--strict", "--no-dangling")
+    assert _git(repo, "ls-tree", "-r", "--name-only", "main").split() == ["ok.md"]
+    assert not (repo / ".git" / "hooks" / "post-checkout").exists()
+    assert len(_commits(repo)) == len(accepted)
