@@ -1,20 +1,26 @@
 """Application factory: one app per settings object, so tests can run many side by side."""
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend import metrics
 from backend.auth import load_secret
 from backend.db import make_engine, run_migrations
 from backend.gate import AuthGate
 from backend.graphql.router import graphql_router
+from backend.live_signal import PgListener, hub_for, sweep
 from backend.rest.deps import Runtime
 from backend.rest.errors import UnexpectedErrors, install_error_handlers
 from backend.rest.limits import BodyLimitMiddleware
 from backend.rest.routes import api_router
 from backend.rest.schemas import HealthOut
-from backend.settings import Settings
+from backend.retention.schedule import RetentionKeeper
+from backend.settings import Settings, load_settings
 
 VERSION = "0.1.0"
 
@@ -25,10 +31,29 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
         run_migrations(engine)
     runtime = Runtime(settings=settings, engine=engine, secret=load_secret(settings))
 
+    multiproc_dir = settings.prometheus_multiproc_dir
+    pool_size = settings.db_pool_size if engine.dialect.name == "postgresql" else 0
+    metrics.watch_pool(engine, pool_size)
+
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keeper = RetentionKeeper(engine, settings)
+        hub = hub_for(engine)
+        tasks = [asyncio.create_task(sweep(engine, hub, settings.live_safety_poll_seconds))]
+        if engine.dialect.name == "postgresql":
+            app.state.listener = PgListener(engine, hub)
+            tasks.append(asyncio.create_task(app.state.listener.run()))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            await keeper.stop()
+            metrics.unwatch_pool(pool_size)
+            metrics.process_exited(multiproc_dir)
+            engine.dispose()
 
     app = FastAPI(
         title="Local Sync",
@@ -46,6 +71,8 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
     )
     app.add_middleware(AuthGate, runtime=runtime)
     app.add_middleware(UnexpectedErrors)
+    app.add_middleware(metrics.RequestMetrics)
+    app.add_middleware(WorkerHeader)
     app.include_router(api_router())
     app.include_router(graphql_router(runtime), prefix="/graphql", include_in_schema=False)
 
@@ -53,4 +80,36 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
     def healthz() -> HealthOut:
         return HealthOut(status="ok")
 
+    if settings.metrics_enabled:
+        app.add_route("/metrics", metrics.serve_metrics, methods=["GET"], include_in_schema=False)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``localsync serve --workers N`` process: settings from the
+    environment ``serve`` prepared, migrations already run by ``serve`` itself."""
+    return create_app(load_settings(), migrate=False)
+
+
+WORKER_HEADER = b"x-localsync-worker"
+
+
+class WorkerHeader:
+    """Names the serving process (its pid) on every HTTP response and WebSocket accept,
+    so an operator (or a test) can tell which of several workers answered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (WORKER_HEADER, str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_named(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_named)

@@ -1,10 +1,20 @@
 """The ``localsync`` command: serve, token, export-schema (and the apps attached later)."""
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from backend.settings import load_settings
+if TYPE_CHECKING:
+    from backend.settings import Settings
+
+
+def load_settings(**overrides: Any) -> "Settings":
+    """The server's settings, imported on first use so that `localsync --help` and the
+    connector's commands never load pydantic-settings or any server module."""
+    from backend.settings import load_settings as load
+
+    return load(**overrides)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,18 +29,35 @@ def main() -> None:
 @click.option(
     "--database-url", default=None, help="SQLAlchemy URL (default: SQLite in the data dir)."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Server processes on this port, PostgreSQL only (default: LOCALSYNC_WORKERS, 1).",
+)
 @click.option("--log-level", default="info", show_default=True)
-def serve(host: str, port: int, database_url: str | None, log_level: str) -> None:
-    """Apply migrations, then serve REST, GraphQL and /healthz."""
+def serve(
+    host: str, port: int, database_url: str | None, workers: int | None, log_level: str
+) -> None:
+    """Apply migrations, then serve REST, GraphQL, /healthz and /metrics."""
     import uvicorn
 
-    from backend.app import create_app
-    from backend.serving import uvicorn_config
+    from backend.serving import WorkersNeedPostgres, serve_workers, uvicorn_config
 
-    settings = load_settings(database_url=database_url)
+    settings = load_settings(database_url=database_url, workers=workers)
+    url = settings.resolved_database_url()
+    if settings.workers > 1 and not url.startswith("postgresql"):
+        raise WorkersNeedPostgres
+    processes = f", {settings.workers} workers" if settings.workers > 1 else ""
+    click.echo(
+        f"Local Sync on http://{host}:{port}  (database: {_redact(url)}{processes})", err=True
+    )
+    if settings.workers > 1:
+        serve_workers(settings, host, port, log_level)
+        return
+    from backend.app import create_app
+
     app = create_app(settings)
-    database = _redact(settings.resolved_database_url())
-    click.echo(f"Local Sync on http://{host}:{port}  (database: {database})", err=True)
     uvicorn.Server(uvicorn_config(app, settings, host, port, log_level)).run()
 
 
@@ -73,12 +100,20 @@ def _redact(url: str) -> str:
 
 def _attach_apps() -> None:
     """The connector and terminal app live in their own packages; ``localsync`` fronts them."""
-    from connector.cli import status, sync
+    from backend.export_cli import export_git
+    from connector.cli import login, logout, status, sync
     from tui.cli import tui
 
     main.add_command(sync)
     main.add_command(status)
+    main.add_command(login)
+    main.add_command(logout)
     main.add_command(tui)
+    from backend.history_cli import COMMANDS as HISTORY_COMMANDS
+
+    for command in HISTORY_COMMANDS:
+        main.add_command(command)
+    main.add_command(export_git)
 
 
 _attach_apps()

@@ -13,13 +13,21 @@ request head.
 """
 
 import asyncio
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import click
 import uvicorn
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
+from uvicorn.supervisors.multiprocess import Multiprocess
 
+from backend.auth import load_secret
+from backend.db import make_engine, run_migrations
+from backend.logs import log_config
 from backend.settings import Settings
 
 
@@ -171,7 +179,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
 
 def uvicorn_config(
-    app: Any, settings: Settings, host: str, port: int, log_level: str = "info"
+    app: Any, settings: Settings, host: str, port: int, log_level: str = "info", **extra: Any
 ) -> ServerConfig:
     """The one serving configuration, with every connection limit from ``settings``."""
     return ServerConfig(
@@ -184,4 +192,61 @@ def uvicorn_config(
         max_header_bytes=settings.max_header_bytes,
         timeout_keep_alive=settings.keep_alive_seconds,
         ws_max_size=settings.ws_max_message_bytes,
+        log_config=log_config(settings.log_format),
+        **extra,
     )
+
+
+class WorkersNeedPostgres(click.UsageError):
+    """Several processes on SQLite would queue on its one write lock: no more throughput."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "--workers above 1 needs PostgreSQL: SQLite lets one process write at a time, "
+            "so more processes add no throughput. Use --workers 1, or set "
+            "--database-url / LOCALSYNC_DATABASE_URL to postgresql+psycopg://..."
+        )
+
+
+def serve_workers(settings: Settings, host: str, port: int, log_level: str) -> None:
+    """Run ``settings.workers`` processes accepting on one socket (uvicorn's supervisor).
+
+    What must happen once happens here, before any worker starts: migrations,
+    and the JWT secret file (workers creating it at once would each sign with
+    their own). Workers build their app from the environment
+    (:func:`backend.app.create_worker_app`), so the settings this command was
+    given travel there, with a metrics directory all of them share.
+    """
+    if not settings.resolved_database_url().startswith("postgresql"):
+        raise WorkersNeedPostgres
+    engine = make_engine(settings)
+    try:
+        run_migrations(engine)
+    finally:
+        engine.dispose()
+    load_secret(settings)
+    os.environ["LOCALSYNC_DATABASE_URL"] = settings.resolved_database_url()
+    os.environ["LOCALSYNC_DATA_DIR"] = str(settings.data_dir)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _fresh_metrics_dir(settings.prometheus_multiproc_dir)
+    config = uvicorn_config(
+        "backend.app:create_worker_app",
+        settings,
+        host,
+        port,
+        log_level,
+        workers=settings.workers,
+        factory=True,
+    )
+    socket = config.bind_socket()
+    Multiprocess(config, sockets=[socket]).run()
+
+
+def _fresh_metrics_dir(configured: str | None) -> str:
+    """prometheus-client's multiprocess files must not outlive the run that wrote them."""
+    if configured is None:
+        return tempfile.mkdtemp(prefix="localsync-metrics-")
+    directory = Path(configured)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return str(directory)

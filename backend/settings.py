@@ -1,6 +1,7 @@
 """Configuration: the one place that reads the environment (``LOCALSYNC_*``)."""
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -138,6 +139,40 @@ class Settings(BaseSettings):
     """Merges, diffs and previews that may wait for one of the process's two compute
     turns; one more is refused with 503 UNAVAILABLE and ``Retry-After`` (GraphQL:
     UNAVAILABLE). Each waiting request holds the texts it read (up to three files)."""
+
+    workers: int = Field(default=1, ge=1)
+    """Server processes ``localsync serve`` runs on one port (PostgreSQL only; SQLite is
+    one process). Limits counted per process (subscriptions per token, compute turns,
+    database pool) apply to each worker."""
+
+    live_safety_poll_seconds: float = Field(default=30.0, gt=0)
+    """Live feeds wait for a wake-up, not a timer; this often, one query per process
+    checks for events a lost wake-up would have left unsent."""
+
+    metrics_enabled: bool = True
+    """Serve Prometheus metrics at ``GET /metrics`` (no token, like ``/healthz``)."""
+
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+    """prometheus-client's directory for several processes' metrics; ``serve --workers``
+    sets a fresh one when it is unset."""
+
+    log_format: Literal["text", "json"] = "text"
+    """``json`` writes one JSON object per log line (python-json-logger)."""
+
+    blame_max_versions: int = Field(default=200, ge=1)
+    """Most versions one blame walks back; lines already in the oldest version walked
+    are credited to "version N or older". Each version walked costs one line diff."""
+
+    gc_interval_seconds: float = Field(default=3600.0, ge=0)
+    """How often each server applies the sources' retention policies (prunes old
+    versions, frees unused blobs); 0 turns the schedule off. The first run comes one
+    interval after start. ``localsync gc`` runs it on demand."""
+
+    tombstone_max_age_days: int = Field(default=90, ge=0)
+    """A deleted file's last content outlives any retention policy for this many
+    days after the delete, so a delete can still be undone."""
 
     def resolved_database_url(self) -> str:
         """The URL to connect to; the SQLite default lives inside ``data_dir``."""

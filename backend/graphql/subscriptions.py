@@ -1,6 +1,5 @@
 """Live event feed over WebSocket (admission, expiry and caps: ``backend.graphql.live``)."""
 
-import asyncio
 from collections.abc import AsyncGenerator
 from functools import partial
 
@@ -8,11 +7,12 @@ import strawberry
 from sqlmodel import Session
 from strawberry.types import Info
 
+from backend import metrics
 from backend.graphql.context import Context
 from backend.graphql.types.source import Event
+from backend.live_signal import hub_for
 from backend.services import deltas
 
-POLL_SECONDS = 0.2
 PAGE = 200
 
 
@@ -24,24 +24,31 @@ class Subscription:
     async def source_events(
         self, info: Info[Context, None], source_id: str, after: int = 0
     ) -> AsyncGenerator[Event, None]:
-        """Replay then follow by reading committed events from the database.
+        """Replay, then sleep until the source's writers announce a commit, and read again.
 
-        Reading the table (rather than an in-process signal) is what makes this
-        work with several server processes sharing one PostgreSQL, and cursor
-        order is commit order, so nothing is skipped or sent twice. The token was
-        checked once at ``connection_init``; the connection closes when it expires
+        Every read is of committed events after the cursor, from the table: cursor
+        order is commit order, so nothing is skipped or sent twice, and a wake-up
+        that never comes (``backend.live_signal``) delays events, never loses them.
+        An idle subscription costs no query. The token was checked once at
+        ``connection_init``; the connection closes when it expires
         (``backend.graphql.live``), so no event pays for an auth check.
         """
         ctx = info.context
-        with ctx.subscription_slot():  # freed however the subscription ends
-            cursor = after
+        hub = hub_for(ctx.runtime.engine)
+        # The slot is freed however the subscription ends; the waiter is registered
+        # before the first read, so a commit after that read always wakes it.
+        with (
+            ctx.subscription_slot(),
+            metrics.open_subscription(),
+            hub.waiter(source_id, after) as waiter,
+        ):
             while True:
-                page = await ctx.read(partial(_read, ctx.workspace_id, source_id, cursor))
+                page = await ctx.read(partial(_read, ctx.workspace_id, source_id, waiter.cursor))
                 for row in page.events:
                     yield Event.from_model(row, page.contents)
-                cursor = page.next_cursor
+                waiter.cursor = page.next_cursor
                 if not page.has_more:
-                    await asyncio.sleep(POLL_SECONDS)
+                    await waiter.wait()
 
 
 def _read(workspace_id: str, source_id: str, cursor: int, session: Session) -> deltas.DeltaPage:
