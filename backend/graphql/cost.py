@@ -62,8 +62,9 @@ EDIT = 20
 """One edit that may run a three-way merge of two files."""
 MERGE = 100
 """A diff or three-way merge over whole files (each up to ``max_file_bytes``)."""
-BLAME = 3 * MERGE
-"""A walk of up to ``blame_max_versions`` versions, one line diff each (usually small files)."""
+BLAME = 2 * MERGE
+"""A walk of up to ``blame_max_versions`` versions, one line diff each: dearer than one
+merge, yet within what a client's single screen may ask (a quarter of the budget)."""
 
 FIELD_COSTS: Final[Mapping[str, int]] = {
     # Root lookups.

@@ -131,3 +131,13 @@ async def test_the_walk_stops_at_the_cap_and_says_so(gq: Gq, api: Api) -> None:
         BLAME, id=sid, path="cap.md", first=1, max=api.settings.blame_max_versions + 1
     )
     assert error["extensions"]["reason"] == "INVALID_LIMIT"
+
+
+async def test_blame_is_priced_so_a_page_of_blames_is_refused(gq: Gq, api: Api) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("p.md", "one\n"))
+    assert (await _blame(gq, sid, "p.md"))["lines"][0]["seq"] == 1  # one blame fits the budget
+
+    error = await gq.error(BLAME, id=sid, path="p.md", first=50, max=None)
+
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
