@@ -1,18 +1,27 @@
 """Engine construction, sessions and schema migrations for SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Row, Table, event, insert, text
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.sql.expression import TableClause
 from sqlmodel import Session, create_engine
 
 from backend.settings import Settings
+
+log = logging.getLogger("localsync.db")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "localsync_read_only"
@@ -88,6 +97,40 @@ def run_migrations(engine: Engine) -> None:
 
 
 _DEFERRED = "localsync_deferred_rows"
+_PLAIN_TABLES: dict[str, TableClause] = {}
+
+
+def db_time(value: datetime) -> str:
+    """A timestamp as both databases store a naive UTC ``DATETIME``/``timestamp``.
+
+    Rows written in bulk carry it pre-formatted: one ``strftime`` per batch instead
+    of a bind processor per row and column.
+    """
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def db_json(value: Any) -> str:
+    """A JSON column's value, serialised once by the caller rather than per bind."""
+    return json.dumps(value)
+
+
+def plain_table(table: Table) -> TableClause:
+    """The table with untyped columns: values go to the driver as given, unprocessed."""
+    plain = _PLAIN_TABLES.get(table.name)
+    if plain is None:
+        plain = sql_table(table.name, *(sql_column(c.name) for c in table.columns))
+        _PLAIN_TABLES[table.name] = plain
+    return plain
+
+
+def _driver_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return db_time(value)
+    if isinstance(value, dict | list):
+        return db_json(value)
+    return value
 
 
 def defer_insert(
@@ -99,25 +142,91 @@ def defer_insert(
     the transaction that writes them, so they skip the ORM: one executemany per
     table instead of one INSERT (and one object) per row. Code that does read
     those tables inside a write transaction calls :func:`write_deferred` first.
+    Values may be given as the database stores them (:func:`db_time`,
+    :func:`db_json`); a ``datetime`` or a ``dict`` is converted here.
     """
     pending: dict[tuple[Any, bool], list[dict[str, Any]]] = session.info.setdefault(_DEFERRED, {})
     pending.setdefault((table, ignore_existing), []).append(values)
+
+
+def insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], ignore_existing: bool = False
+) -> None:
+    """One executemany of ``rows`` into ``table``, with no per-row bind processing.
+
+    ``ignore_existing`` is for content-addressed rows: a row that exists (or
+    repeats) is already right.
+    """
+    if not rows:
+        return
+    plain = plain_table(table)
+    rows = [
+        {k: _driver_value(v) for k, v in r.items()} if _needs_conversion(r) else r for r in rows
+    ]
+    if not ignore_existing:
+        session.execute(insert(plain), rows)
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    unique = list({tuple(r[k] for k in keys): r for r in rows}.values())
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(upsert(plain).on_conflict_do_nothing(index_elements=keys), unique)
+
+
+def _needs_conversion(row: dict[str, Any]) -> bool:
+    return any(isinstance(v, datetime | dict | list) for v in row.values())
 
 
 def write_deferred(session: Session) -> None:
     """Insert the queued rows, table by table in the order they were first queued."""
     pending: dict[tuple[Any, bool], list[dict[str, Any]]] = session.info.pop(_DEFERRED, {})
     for (model, ignore_existing), rows in pending.items():
-        table = model.__table__
-        if not ignore_existing:
-            session.execute(table.insert(), rows)
-            continue
-        # Content-addressed rows: a row that exists (or repeats) is already right.
-        keys = [c.name for c in table.primary_key.columns]
-        unique = list({tuple(r[k] for k in keys): r for r in rows}.values())
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), unique)
+        insert_rows(session, model.__table__, rows, ignore_existing)
+
+
+def keyed_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    values: Iterable[Any],
+    scope: tuple[str, Any] | None = None,
+) -> list[Row[Any]]:
+    """Rows of ``table`` whose ``key`` is one of ``values`` (and ``scope`` column equals a value).
+
+    (scope, key), or key alone, must be a unique index. PostgreSQL gets one index
+    probe per value (a LATERAL subquery that cannot be flattened), so the plan
+    does not depend on statistics: without them the planner guesses that an
+    equality on the scope column alone matches 0.5% of rows and may walk every
+    row of a big source through an index prefix, or scan a table it thinks small.
+    SQLite's planner already prefers the index that binds every column.
+    """
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return []
+    names = ", ".join(f"t.{c}" for c in columns)
+    scoped = f" AND t.{scope[0]} = :scope" if scope else ""
+    binds: dict[str, Any] = {"scope": scope[1]} if scope else {}
+    if session.get_bind().dialect.name == "postgresql":
+        statement = text(
+            f"SELECT {names} FROM unnest(CAST(:keys AS text[])) AS k(v) "
+            f"CROSS JOIN LATERAL (SELECT * FROM {table.name} AS t "
+            f"WHERE t.{key} = k.v{scoped} LIMIT 1) AS t"
+        )
+        return list(session.execute(statement, {"keys": wanted, **binds}))
+    found: list[Row[Any]] = []
+    for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
+        chunk = wanted[start : start + _KEYS_PER_STATEMENT]
+        marks = ", ".join(f":k{i}" for i in range(len(chunk)))
+        statement = text(
+            f"SELECT {names} FROM {table.name} AS t WHERE t.{key} IN ({marks}){scoped}"
+        )
+        found.extend(session.execute(statement, {f"k{i}": v for i, v in enumerate(chunk)} | binds))
+    return found
+
+
+_KEYS_PER_STATEMENT = 500
+"""Bound values per SQLite statement, far below its limit of 32,766."""
 
 
 @contextmanager
@@ -136,3 +245,67 @@ def session_scope(engine: Engine, read_only: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def unlocked_reads(session: Session) -> Iterator[Session]:
+    """Where a write transaction reads what it decides from before taking its lock.
+
+    On PostgreSQL that is ``session`` itself: reads take no lock, and the row
+    lock comes later with ``SELECT ... FOR UPDATE``. A SQLite write transaction
+    holds the database's write lock from its first statement (``BEGIN
+    IMMEDIATE``), so the reads run first in a read-only transaction of their own,
+    ended before ``session`` begins. A session already inside a transaction keeps
+    reading in it.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or session.in_transaction() or not isinstance(bind, Engine):
+        yield session
+        return
+    with session_scope(bind, read_only=True) as reader:
+        yield reader
+
+
+_ANALYZE = "localsync_analyze_after_commit"
+_ANALYZED_TABLES = ("files", "versions", "operations", "events", "blobs")
+_analyzing: set[int] = set()
+_analyzing_lock = threading.Lock()
+
+
+def analyze_after_commit(session: Session) -> None:
+    """Refresh PostgreSQL's statistics once this transaction commits, in the background.
+
+    Called when a source has grown a lot (its file count crossed a doubling), so
+    plans keep matching the data; the request that triggered it does not wait.
+    Lookups per batch are planned to use unique indexes whatever the statistics
+    (:func:`keyed_rows`); this keeps the other plans (listings, ranges) honest.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.info[_ANALYZE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _analyze_in_background(session: Session) -> None:
+    if not session.info.pop(_ANALYZE, False):
+        return
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Engine) else None
+    if engine is None:
+        return
+    with _analyzing_lock:
+        if id(engine) in _analyzing:
+            return  # one refresh at a time per engine; the running one sees this growth too
+        _analyzing.add(id(engine))
+    threading.Thread(target=_analyze, args=(engine,), name="localsync-analyze", daemon=True).start()
+
+
+def _analyze(engine: Engine) -> None:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f"ANALYZE {', '.join(_ANALYZED_TABLES)}"))
+            connection.commit()
+    except Exception:
+        log.warning("refreshing database statistics failed", exc_info=True)
+    finally:
+        with _analyzing_lock:
+            _analyzing.discard(id(engine))

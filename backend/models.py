@@ -48,6 +48,9 @@ class Source(SQLModel, table=True):
     merge_granularity: str = Field(default="line", max_length=16)
     last_cursor: int = Field(default=0, sa_type=BigInteger)
     """Cursor of the newest event; bumped under the source's row lock, so cursors are gapless."""
+    file_count: int = Field(default=0, sa_type=BigInteger)
+    """Files not deleted (state ok or conflict); kept by every writer under the source's lock,
+    so listing sources never counts files."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -74,7 +77,8 @@ class File(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: str = Field(foreign_key="sources.id", index=True, max_length=36)
+    source_id: str = Field(foreign_key="sources.id", max_length=36)
+    """Indexed by the unique (source_id, relative_path) index's leading column."""
     relative_path: str = Field(max_length=1024)
     current_hash: str | None = Field(default=None, max_length=64)
     """Hash of the current content; None once deleted (the history stays)."""

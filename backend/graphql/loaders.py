@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from backend.models import Conflict, Connector, File, Version
 from backend.services.content import load_blobs
-from backend.services.sources import SourceStats, source_stats
+from backend.services.sources import open_conflict_counts
 
 if TYPE_CHECKING:
     from backend.graphql.context import Context
@@ -27,9 +27,9 @@ def _connectors(session: Session, keys: list[str]) -> list[Connector | None]:
     return [by_id.get(k) for k in keys]
 
 
-def _stats(session: Session, keys: list[str]) -> list[SourceStats]:
-    stats = source_stats(session, keys)
-    return [stats[k] for k in keys]
+def _open_conflict_counts(session: Session, keys: list[str]) -> list[int]:
+    counts = open_conflict_counts(session, keys)
+    return [counts.get(k, 0) for k in keys]
 
 
 def _latest_versions(session: Session, keys: list[int]) -> list[Version | None]:
@@ -79,8 +79,9 @@ def connectors(context: "Context") -> DataLoader[str, Connector | None]:
     return _get(context, "connectors", _connectors)
 
 
-def stats(context: "Context") -> DataLoader[str, SourceStats]:
-    return _get(context, "stats", _stats)
+def open_conflict_count(context: "Context") -> DataLoader[str, int]:
+    """Open conflicts per source: one grouped query for a whole page of sources."""
+    return _get(context, "open_conflict_count", _open_conflict_counts)
 
 
 def latest_versions(context: "Context") -> DataLoader[int, Version | None]:

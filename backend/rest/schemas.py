@@ -232,6 +232,12 @@ class DeltasRequest(WireIn):
     source_id: Id
     cursor: Annotated[int, Field(ge=0, le=MAX_SAFE_INT), Whole] | None = None
     limit: Annotated[int, Field(ge=1, le=500), Whole] | None = None
+    own_connector_id: Id | None = Field(
+        default=None,
+        description="Extension: the asking connector's id. Upserts its own pushes made come "
+        "with `content` null and `contentOmitted: true` (it holds that content already); "
+        "an id that pushed nothing here matches no event and changes nothing.",
+    )
 
 
 class ConflictsRequest(WireIn):

@@ -1,12 +1,12 @@
 """Converters from service results to REST wire shapes."""
 
 from backend.merge import Chunk, Hunk
-from backend.models import Conflict, Connector, Event, File, Source, Version
+from backend.models import Conflict, Connector, Source, Version
 from backend.rest import schemas as s
 from backend.services.connectors import is_online
-from backend.services.deltas import DeltaPage
+from backend.services.deltas import DeltaPage, EventView
 from backend.services.diffs import VersionDiff
-from backend.services.files import FileRecord, History
+from backend.services.files import FileRecord, FileView, History
 from backend.services.preview import Preview
 from backend.services.sources import SourceStats
 from backend.services.sync import BatchResult
@@ -45,7 +45,7 @@ def source(row: Source, stats: SourceStats | None = None) -> s.SourceOut:
     )
 
 
-def file(row: File) -> s.FileOut:
+def file(row: FileView) -> s.FileOut:
     return s.FileOut(
         relative_path=row.relative_path,
         hash=row.current_hash,
@@ -88,10 +88,12 @@ def batch(result: BatchResult) -> s.PushBatchOut:
     )
 
 
-def event(row: Event, contents: dict[str, str]) -> s.EventOut:
+def event(row: EventView, contents: dict[str, str], omitted: bool = False) -> s.EventOut:
     payload = dict(row.payload)
     if row.type == "file.upsert":
         payload["content"] = contents.get(payload.get("hash", ""))
+        if omitted:
+            payload["contentOmitted"] = True
     return s.EventOut(
         cursor=row.cursor,
         type=row.type,
@@ -107,7 +109,7 @@ def deltas(page: DeltaPage) -> s.DeltasOut:
         cursor=page.cursor,
         next_cursor=page.next_cursor,
         has_more=page.has_more,
-        events=[event(e, page.contents) for e in page.events],
+        events=[event(e, page.contents, e.cursor in page.omitted) for e in page.events],
     )
 
 

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from backend.db import defer_insert, write_deferred
+from backend.db import defer_insert, keyed_rows, write_deferred
 from backend.errors import InvalidInput, TooLarge
 from backend.models import Blob
 
 _HASH = re.compile(r"[0-9a-f]{64}")
+_BLOB = ("hash", "content")
 
 
 def sha256_hex(content: str) -> str:
@@ -81,15 +82,15 @@ def load_blob(session: Session, digest: str | None) -> str | None:
     if digest is None:
         return None
     write_deferred(session)
-    blob = session.get(Blob, digest)
-    return blob.content if blob else None
+    statement = select(col(Blob.content)).where(Blob.hash == digest)
+    return session.execute(statement).scalar_one_or_none()
 
 
 def load_blobs(session: Session, digests: Iterable[str | None]) -> dict[str, str]:
-    """Fetch many blobs in one query (deltas and history pages)."""
+    """Fetch many blobs in one query (deltas and history pages), as columns, not objects."""
     wanted = {d for d in digests if d}
     if not wanted:
         return {}
     write_deferred(session)
-    rows = session.exec(select(Blob).where(col(Blob.hash).in_(wanted)))
-    return {row.hash: row.content for row in rows}
+    table = Blob.__table__  # type: ignore[attr-defined]
+    return {row.hash: row.content for row in keyed_rows(session, table, _BLOB, "hash", wanted)}

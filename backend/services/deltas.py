@@ -1,6 +1,8 @@
 """Reading the per-source event feed in cursor order."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, cast
 
 from sqlmodel import Session, col, select
 
@@ -12,15 +14,41 @@ from backend.services.sources import get_source
 MAX_DELTAS_LIMIT = 500
 
 
+class EventView(Protocol):
+    """An event's columns as the feed reads them (a row, or an ORM ``Event``)."""
+
+    @property
+    def cursor(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def relative_path(self) -> str | None: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+_COLUMNS = [
+    col(Event.cursor),
+    col(Event.type),
+    col(Event.relative_path),
+    col(Event.payload),
+    col(Event.created_at),
+]
+
+
 @dataclass(frozen=True)
 class DeltaPage:
     source_id: str
     cursor: int
     next_cursor: int
     has_more: bool
-    events: list[Event]
+    events: list[EventView]
     contents: dict[str, str]
     """Blob contents for the upserts on this page, keyed by hash."""
+    omitted: set[int] = field(default_factory=set)
+    """Cursors of upserts answered without their content (the asking connector's own pushes)."""
 
 
 def read_deltas(
@@ -30,8 +58,15 @@ def read_deltas(
     cursor: int | None,
     limit: int | None,
     default_limit: int = 100,
+    own_connector_id: str | None = None,
 ) -> DeltaPage:
-    """Events after ``cursor`` in order; content is joined from the blob store at read time."""
+    """Events after ``cursor`` in order; content is joined from the blob store at read time.
+
+    ``own_connector_id`` names the connector asking: the upserts its own pushes
+    made come without content, since it holds that content already (an upload
+    does not download itself back). An id that pushed nothing to this source,
+    including one of another workspace, matches no event and changes nothing.
+    """
     source = get_source(session, workspace_id, source_id)
     after = 0 if cursor is None else cursor
     if after < 0:
@@ -39,16 +74,21 @@ def read_deltas(
     size = default_limit if limit is None else limit
     if not 1 <= size <= MAX_DELTAS_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_DELTAS_LIMIT}", "INVALID_LIMIT")
-    rows = list(
-        session.exec(
-            select(Event)
-            .where(Event.source_id == source.id, Event.cursor > after)
-            .order_by(col(Event.cursor))
-            .limit(size + 1)
-        )
+    statement = (
+        select(*_COLUMNS)
+        .where(Event.source_id == source.id, Event.cursor > after)
+        .order_by(col(Event.cursor))
+        .limit(size + 1)
     )
+    rows = cast(list[EventView], list(session.execute(statement)))
     has_more = len(rows) > size
     rows = rows[:size]
-    contents = load_blobs(session, (e.payload.get("hash") for e in rows if e.type == "file.upsert"))
+    upserts = [e for e in rows if e.type == "file.upsert"]
+    omitted = set()
+    if own_connector_id is not None:
+        omitted = {e.cursor for e in upserts if e.payload.get("connectorId") == own_connector_id}
+    contents = load_blobs(
+        session, (e.payload.get("hash") for e in upserts if e.cursor not in omitted)
+    )
     next_cursor = rows[-1].cursor if rows else after
-    return DeltaPage(source.id, after, next_cursor, has_more, rows, contents)
+    return DeltaPage(source.id, after, next_cursor, has_more, rows, contents, omitted)

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from backend.models import Conflict, File, Source, utcnow
 from backend.services.content import load_blob, sha256_hex, store_blob
 from backend.services.events import emit
-from backend.services.files import append_version, ensure_file, find_file, set_current
+from backend.services.files import FileRow, append_version, ensure_file, find_file, set_current
 
 Side = Literal["local", "remote"]
 
@@ -67,7 +67,7 @@ def apply_edit(
     merged = _try_merge(session, source, file, edit)
     if merged is not None:
         return merged
-    return _open_conflict(session, source, file, edit)
+    return open_conflict(session, source, file, edit)
 
 
 def _write(session: Session, source: Source, edit: Edit, file: File | None) -> None:
@@ -109,7 +109,19 @@ def emit_file_event(
     connector_id: str | None,
     previous_hash: str | None,
 ) -> int:
-    """``file.upsert`` or ``file.delete`` for the file's new current state.
+    """``file.upsert`` or ``file.delete`` for the file's new current state."""
+    type_, payload = file_event(file, origin, operation_id, connector_id, previous_hash)
+    return emit(session, source, type_, file.relative_path, payload)
+
+
+def file_event(
+    file: File | FileRow,
+    origin: str,
+    operation_id: str | None,
+    connector_id: str | None,
+    previous_hash: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """Type and payload of the event for the file's new current state.
 
     The payload names the pushing connector so that connector can skip its own echo;
     content is joined from the blob store when the event is read.
@@ -122,9 +134,9 @@ def emit_file_event(
     if connector_id:
         payload["connectorId"] = connector_id
     if file.current_hash is None:
-        return emit(session, source, "file.delete", file.relative_path, payload)
+        return "file.delete", payload
     payload.update(hash=file.current_hash, contentType=file.content_type, size=file.size)
-    return emit(session, source, "file.upsert", file.relative_path, payload)
+    return "file.upsert", payload
 
 
 def _open_conflict_of(session: Session, file: File) -> Conflict | None:
@@ -139,7 +151,7 @@ def _try_merge(session: Session, source: Source, file: File, edit: Edit) -> Outc
     return merge_edit(session, source, file, edit)
 
 
-def _open_conflict(
+def open_conflict(
     session: Session, source: Source, file: File, edit: Edit, reason: str | None = None
 ) -> Outcome:
     current = file.current_hash

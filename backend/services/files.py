@@ -1,10 +1,15 @@
 """Files and their append-only version history."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, cast
 
+from sqlalchemy import event, inspect, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from backend.db import defer_insert, write_deferred
+from backend.db import defer_insert, keyed_rows, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
 from backend.paths import MAX_PATH_BYTES, normalise_path
@@ -14,6 +19,89 @@ from backend.services.sources import get_source
 STATES = ("ok", "conflict", "deleted")
 MAX_LIST_LIMIT = 5000
 MAX_HISTORY_LIMIT = 500
+
+
+@dataclass
+class FileRow:
+    """A file's columns as one write transaction reads and changes them, without an ORM object.
+
+    ``was_live`` is whether the file counted in ``sources.file_count`` when read.
+    Once a rare path (a conflict) needs the ORM object, ``orm`` holds it and it is
+    the one written; the columns here are then refreshed from it.
+    """
+
+    id: int | None
+    relative_path: str
+    current_hash: str | None
+    state: str
+    content_type: str
+    size: int
+    version_count: int
+    was_live: bool
+    dirty: bool = False
+    orm: File | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.state != "deleted"
+
+
+_FILE_COLUMNS = ("id", "relative_path", "current_hash", "state", "content_type", "size")
+
+
+def load_file_rows(session: Session, source_id: str, paths: Iterable[str]) -> dict[str, FileRow]:
+    """The files at ``paths`` (those that exist), one unique-index probe per path."""
+    columns = (*_FILE_COLUMNS, "version_count")
+    table = File.__table__  # type: ignore[attr-defined]
+    rows = keyed_rows(session, table, columns, "relative_path", paths, ("source_id", source_id))
+    return {
+        r.relative_path: FileRow(
+            r.id,
+            r.relative_path,
+            r.current_hash,
+            r.state,
+            r.content_type,
+            r.size,
+            r.version_count,
+            was_live=r.state != "deleted",
+        )
+        for r in rows
+    }
+
+
+@event.listens_for(Session, "before_flush")
+def _count_orm_files(session: Session, _context: object, _instances: object) -> None:
+    """Keep ``sources.file_count`` for files changed through the ORM, whoever changed them.
+
+    Batches count the files they write as columns themselves (``Changes``); the
+    rarer paths (conflicts opened, resolved or reopened) change ORM objects, and
+    each flush counts those whose state crossed "deleted". The writer holds the
+    source's lock and has the source loaded, so the counter is changed on that
+    object and written with it.
+    """
+    deltas: dict[str, int] = {}
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, File):
+            continue
+        history = inspect(obj).attrs.state.history
+        if obj in session.new:
+            before = False
+        elif history.deleted:
+            before = history.deleted[0] != "deleted"
+        else:
+            continue
+        change = (obj.state != "deleted") - before
+        if change:
+            deltas[obj.source_id] = deltas.get(obj.source_id, 0) + change
+    for source_id, change in deltas.items():
+        source = session.identity_map.get(identity_key(Source, source_id))
+        if isinstance(source, Source):
+            source.file_count += change
+        else:
+            count = col(Source.file_count) + change
+            session.execute(
+                update(Source).where(col(Source.id) == source_id).values(file_count=count)
+            )
 
 
 def find_file(session: Session, source_id: str, path: str) -> File | None:
@@ -89,6 +177,42 @@ def set_current(
     session.add(file)
 
 
+class FileView(Protocol):
+    """A file's columns, as a listing reads them (a row) or the ORM holds them (a ``File``)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def relative_path(self) -> str: ...
+    @property
+    def current_hash(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def version_count(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+_LISTED = [
+    col(File.id),
+    col(File.source_id),
+    col(File.relative_path),
+    col(File.current_hash),
+    col(File.state),
+    col(File.content_type),
+    col(File.size),
+    col(File.version_count),
+    col(File.updated_at),
+]
+
+
 @dataclass(frozen=True)
 class FileRecord:
     source_id: str
@@ -123,12 +247,15 @@ def list_files(
     include_deleted: bool = False,
     after: str | None = None,
     limit: int = 1000,
-) -> list[File]:
-    """Files ordered by path; ``after`` is the last path of the previous page."""
+) -> list[FileView]:
+    """Files ordered by path; ``after`` is the last path of the previous page.
+
+    Rows of columns, not ORM objects: a page of thousands costs no identity map.
+    """
     source = get_source(session, workspace_id, source_id)
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT}", "INVALID_LIMIT")
-    statement = select(File).where(File.source_id == source.id)
+    statement = select(*_LISTED).where(File.source_id == source.id)
     if state is not None:
         if state not in STATES:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}", "INVALID_STATE")
@@ -142,7 +269,7 @@ def list_files(
         _path_bound(after, "after")
         statement = statement.where(col(File.relative_path) > after)
     statement = statement.order_by(col(File.relative_path)).limit(limit)
-    return list(session.exec(statement))
+    return cast(list[FileView], list(session.execute(statement)))
 
 
 def _path_bound(value: object, field: str) -> None:

@@ -6,7 +6,7 @@ import pathspec
 from sqlmodel import Session, col, func, select
 
 from backend.errors import InvalidInput, NotFound
-from backend.models import Conflict, File, Source, utcnow
+from backend.models import Conflict, Source, utcnow
 from backend.services.connectors import get_connector
 from backend.services.content import require_text
 from backend.services.events import emit
@@ -111,27 +111,25 @@ class SourceStats:
     open_conflicts: int
 
 
-def source_stats(session: Session, source_ids: list[str]) -> dict[str, SourceStats]:
-    """File and open-conflict counts for many sources in two grouped queries."""
+def source_stats(session: Session, sources: list[Source]) -> dict[str, SourceStats]:
+    """File and open-conflict counts for many sources: one grouped query, whatever their size.
+
+    The file count is the source's counter column (kept under its lock by every
+    writer), never a count of its files.
+    """
+    conflicts = open_conflict_counts(session, [s.id for s in sources])
+    return {s.id: SourceStats(s.file_count, conflicts.get(s.id, 0)) for s in sources}
+
+
+def open_conflict_counts(session: Session, source_ids: list[str]) -> dict[str, int]:
     if not source_ids:
         return {}
-    files = dict(
-        session.exec(
-            select(File.source_id, func.count())
-            .where(col(File.source_id).in_(source_ids), File.state != "deleted")
-            .group_by(col(File.source_id))
-        ).all()
-    )
-    conflicts = dict(
-        session.exec(
-            select(Conflict.source_id, func.count())
-            .where(col(Conflict.source_id).in_(source_ids), Conflict.status == "open")
-            .group_by(col(Conflict.source_id))
-        ).all()
-    )
-    return {
-        sid: SourceStats(int(files.get(sid, 0)), int(conflicts.get(sid, 0))) for sid in source_ids
-    }
+    rows = session.exec(
+        select(Conflict.source_id, func.count())
+        .where(col(Conflict.source_id).in_(source_ids), Conflict.status == "open")
+        .group_by(col(Conflict.source_id))
+    ).all()
+    return {source_id: int(count) for source_id, count in rows}
 
 
 def set_status(session: Session, workspace_id: str, source_id: str, status: str) -> Source:

@@ -3,19 +3,22 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
-from backend.db import defer_insert
+from backend.db import keyed_rows, unlocked_reads
 from backend.errors import InvalidInput, LocalSyncError, StateConflict, TooLarge
-from backend.models import File, Operation, Source, utcnow
+from backend.models import Operation, Source, utcnow
 from backend.paths import normalise_path
+from backend.services.automerge import MergeKey, compute_merges, load_merge_inputs, merge_key
 from backend.services.content import check_content, check_hash, check_size, is_storable, sha256_hex
-from backend.services.edits import Edit, Outcome, apply_edit
-from backend.services.files import find_file
+from backend.services.edits import Edit, Outcome, apply_edit, file_event, open_conflict
+from backend.services.files import FileRow, load_file_rows
+from backend.services.preview import word_or_line
 from backend.services.sources import get_source
 from backend.services.tree import Occupancy, check_path_free, is_live
+from backend.services.writes import Changes
 from backend.settings import Settings
 
 MAX_OPERATION_ID = 200
@@ -79,32 +82,84 @@ def push_batch(
     while the others apply. Applied operations are recorded with a fingerprint
     of what they pushed: a replay is a ``duplicate``, while the same
     ``operationId`` with other content is refused rather than silently dropped.
+
+    Writers of one source take turns on its lock, so everything that can be done
+    without it is done first (:func:`plan_batch`): validation, hashing, reading
+    the files and merging stale edits. Under the lock (:func:`apply_plan`) only
+    the cursor, the rows and a re-check of each file's current hash remain.
+    """
+    return apply_plan(
+        session, plan_batch(session, workspace_id, source_id, items, settings, connector_id)
+    )
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """A batch checked and merged before the source's lock; :func:`apply_plan` writes it."""
+
+    workspace_id: str
+    source_id: str
+    entries: "list[Edit | ItemResult]"
+    merges: dict[MergeKey, str | None]
+    """Merged texts computed against the files as read (None: the edits collide)."""
+
+
+def plan_batch(
+    session: Session,
+    workspace_id: str,
+    source_id: str,
+    items: Sequence[object],
+    settings: Settings,
+    connector_id: str | None = None,
+) -> BatchPlan:
+    """Everything a batch needs that does not need the source's lock.
+
+    Reads run where they take no write lock (:func:`unlocked_reads`), and the
+    merges are computed after them; what they read is checked again under the lock.
     """
     check_batch_size(len(items), settings)
-    source = get_source(session, workspace_id, source_id, lock=True)
-    _writable(source)
-    pusher = connector_id or source.connector_id
-    if connector_id is not None:
-        from backend.services.connectors import get_connector
+    with unlocked_reads(session) as reader:
+        source = get_source(reader, workspace_id, source_id)
+        _writable(source)
+        pusher = connector_id or source.connector_id
+        if connector_id is not None:
+            from backend.services.connectors import get_connector
 
-        get_connector(session, workspace_id, connector_id)
+            get_connector(reader, workspace_id, connector_id)
+        checked = [_check_item(item, settings, pusher) for item in items]
+        edits = [e for e in checked if isinstance(e, Edit)]
+        files = load_file_rows(reader, source.id, {e.path for e in edits})
+        wanted = [(files[e.path], e) for e in edits if e.path in files]
+        inputs, refused = load_merge_inputs(reader, source, wanted)
+        granularity = word_or_line(source)
+    merges = compute_merges(inputs, refused, granularity)
+    return BatchPlan(workspace_id, source.id, checked, merges)
+
+
+def apply_plan(session: Session, plan: BatchPlan) -> BatchResult:
+    """Write a planned batch under the source's lock, re-checking what the plan read.
+
+    Operations applied meanwhile (a concurrent retry) turn into duplicates, and a
+    file whose current hash moved since the plan read it is decided again (its
+    merge redone), so no update is lost.
+    """
+    source = get_source(session, plan.workspace_id, plan.source_id, lock=True)
+    _writable(source)
     result = BatchResult(source_id=source.id, event_cursor=source.last_cursor)
-    checked = [_check_item(item, settings, pusher) for item in items]
-    edits = [e for e in checked if isinstance(e, Edit)]
+    edits = [e for e in plan.entries if isinstance(e, Edit)]
     done = _processed(session, source.id, {e.operation_id or "" for e in edits})
-    planned = [_against_done(e, done) if isinstance(e, Edit) else e for e in checked]
+    planned = [_against_done(e, done) if isinstance(e, Edit) else e for e in plan.entries]
     fresh = [e for e in planned if isinstance(e, Edit)]
-    files, created = _files_for(session, source, fresh)
+    changes = Changes(session, source, utcnow())
+    changes.files.update(load_file_rows(session, source.id, {e.path for e in fresh}))
     tree = Occupancy(session, source.id, {e.path for e in fresh if e.content is not None})
     seen: dict[str, tuple[str, ItemResult]] = {}
-    # Reads happened up front; flushing once at commit batches the inserts.
-    with session.no_autoflush:
-        for entry in planned:
-            if isinstance(entry, ItemResult):
-                result.results.append(entry)
-            else:
-                result.results.append(_apply_one(session, source, entry, files, tree, seen))
-    _drop_unused(session, files, created)
+    for entry in planned:
+        if isinstance(entry, ItemResult):
+            result.results.append(entry)
+        else:
+            result.results.append(_apply_one(changes, plan.merges, entry, tree, seen))
+    changes.write()
     result.event_cursor = source.last_cursor
     return result
 
@@ -174,76 +229,18 @@ def _against_done(edit: Edit, done: dict[str, Operation]) -> "Edit | ItemResult"
     )
 
 
-def _processed(session: Session, source_id: str, op_ids: set[str]) -> dict[str, Operation]:
-    """Operations of this batch already applied earlier, in one query."""
-    if not op_ids:
-        return {}
-    statement = select(Operation).where(
-        Operation.source_id == source_id, col(Operation.operation_id).in_(op_ids)
-    )
-    return {op.operation_id: op for op in session.exec(statement)}
-
-
-def _files_for(
-    session: Session, source: Source, edits: list[Edit]
-) -> tuple[dict[str, File], set[str]]:
-    """Load the batch's files, creating rows for new upserted paths in one statement.
-
-    A created row has no version until its item is applied, which is how
-    ``apply_edit`` still recognises it as a new path. Returns the files and the
-    paths whose rows were created here.
-    """
-    paths = {e.path for e in edits}
-    if not paths:
-        return {}, set()
-    files = _load_files(session, source.id, paths)
-    new = {e.path: e.content_type for e in edits if e.content is not None and e.path not in files}
-    if new:
-        now = utcnow()
-        rows = [
-            {
-                "source_id": source.id,
-                "relative_path": path,
-                "current_hash": None,
-                "state": "ok",
-                "content_type": content_type,
-                "size": 0,
-                "version_count": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for path, content_type in new.items()
-        ]
-        # Core executemany: compiled once and cached, unlike a multi-row VALUES.
-        session.execute(File.__table__.insert(), rows)  # type: ignore[attr-defined]
-        files.update(_load_files(session, source.id, set(new)))
-    return files, set(new)
-
-
-def _drop_unused(session: Session, files: dict[str, File], created: set[str]) -> None:
-    """Remove rows created for items that were rejected when their turn came.
-
-    They were inserted in this transaction and never got a version, so removing
-    them leaves the source exactly as if they had never been asked for.
-    """
-    unused = [files[p].id for p in created if files[p].version_count == 0]
-    if unused:
-        for path in created:
-            if files[path].version_count == 0:
-                session.expunge(files[path])
-        session.execute(delete(File).where(col(File.id).in_(unused)))
-
-
-def _load_files(session: Session, source_id: str, paths: set[str]) -> dict[str, File]:
-    statement = select(File).where(File.source_id == source_id, col(File.relative_path).in_(paths))
-    return {f.relative_path: f for f in session.exec(statement)}
+def _processed(session: Session, source_id: str, op_ids: set[str]) -> dict[str, Any]:
+    """Operations of this batch already applied earlier: one primary-key probe each."""
+    columns = ("operation_id", "relative_path", "status", "hash", "conflict_id", "fingerprint")
+    table = Operation.__table__  # type: ignore[attr-defined]
+    rows = keyed_rows(session, table, columns, "operation_id", op_ids, ("source_id", source_id))
+    return {op.operation_id: op for op in rows}
 
 
 def _apply_one(
-    session: Session,
-    source: Source,
+    changes: Changes,
+    merges: dict[MergeKey, str | None],
     edit: Edit,
-    files: dict[str, File],
     tree: Occupancy,
     seen: dict[str, tuple[str, ItemResult]],
 ) -> ItemResult:
@@ -254,28 +251,104 @@ def _apply_one(
         if first_mark != mark:
             return _reused(edit)
         return ItemResult(op_id, edit.path, "duplicate", first.hash, first.conflict_id)
-    file = files.get(edit.path)
+    file = changes.files.get(edit.path)
     if edit.content is not None and not is_live(file):
         try:
             tree.check(edit.path)
         except LocalSyncError as exc:
             return _rejected(op_id, edit.path, exc)
-    outcome = apply_edit(session, source, edit, files)
-    tree.record(edit.path, is_live(files.get(edit.path)))
-    row = {
-        "source_id": source.id,
-        "operation_id": op_id,
-        "relative_path": edit.path,
-        "status": outcome.status,
-        "hash": outcome.digest,
-        "conflict_id": outcome.conflict_id,
-        "fingerprint": mark,
-        "created_at": utcnow(),
-    }
-    defer_insert(session, Operation, row)
+    outcome = apply_to_row(changes, merges, edit)
+    tree.record(edit.path, is_live(changes.files.get(edit.path)))
+    changes.operation(
+        {
+            "operation_id": op_id,
+            "relative_path": edit.path,
+            "status": outcome.status,
+            "hash": outcome.digest,
+            "conflict_id": outcome.conflict_id,
+            "fingerprint": mark,
+        }
+    )
     applied = ItemResult(op_id, edit.path, outcome.status, outcome.digest, outcome.conflict_id)
     seen[op_id] = (mark, applied)
     return applied
+
+
+def apply_to_row(changes: Changes, merges: dict[MergeKey, str | None], edit: Edit) -> Outcome:
+    """The edit rules of :func:`apply_edit` on a file's columns, under the source's lock.
+
+    A merge is taken from ``merges`` when the file still has the hash it was
+    computed against, and redone here otherwise. Conflicts (rare) go through
+    the ORM path.
+    """
+    session, source = changes.session, changes.source
+    file = changes.files.get(edit.path)
+    if file is not None and (file.orm is not None or file.state == "conflict"):
+        return apply_edit(session, source, edit, {edit.path: changes.materialize(file)})
+    current = file.current_hash if file else None
+    if edit.digest == current:
+        return Outcome("unchanged", current)
+    if file is None or file.version_count == 0 or not edit.check_base or edit.base_hash == current:
+        _write_row(changes, edit, file or changes.new_file(edit.path, edit.content_type))
+        return Outcome("applied", edit.digest)
+    if current is None and edit.base_hash is None:
+        _write_row(changes, edit, file)  # re-creating a deleted path continues its history
+        return Outcome("applied", edit.digest)
+    key = merge_key(file, edit)
+    if key is not None and key not in merges:
+        inputs, refused = load_merge_inputs(session, source, [(file, edit)])
+        merges[key] = compute_merges(inputs, refused, word_or_line(source)).get(key)
+    merged = merges.get(key) if key is not None else None
+    if merged is None:
+        return open_conflict(session, source, changes.materialize(file), edit)
+    return _merge_row(changes, edit, file, merged)
+
+
+def _write_row(changes: Changes, edit: Edit, file: FileRow) -> None:
+    previous = file.current_hash
+    if edit.content is not None and edit.digest is not None:
+        changes.blob(edit.digest, edit.content, edit.size)
+    changes.version(
+        file,
+        digest=edit.digest,
+        size=edit.size,
+        origin=edit.origin,
+        operation_id=edit.operation_id,
+        connector_id=edit.connector_id,
+    )
+    changes.set_current(file, edit.digest, edit.size, edit.content_type)
+    type_, payload = file_event(file, edit.origin, edit.operation_id, edit.connector_id, previous)
+    changes.event(type_, file.relative_path, payload)
+
+
+def _merge_row(changes: Changes, edit: Edit, file: FileRow, merged: str) -> Outcome:
+    """Keep what the client sent in history, then the merged result as current."""
+    assert edit.content is not None and edit.digest is not None
+    changes.blob(edit.digest, edit.content, edit.size)
+    changes.version(
+        file,
+        digest=edit.digest,
+        size=edit.size,
+        origin=edit.origin,
+        operation_id=edit.operation_id,
+        connector_id=edit.connector_id,
+    )
+    digest, size = sha256_hex(merged), len(merged.encode("utf-8"))
+    changes.blob(digest, merged, size)
+    changes.version(
+        file,
+        digest=digest,
+        size=size,
+        origin="merge",
+        operation_id=edit.operation_id,
+        connector_id=None,
+    )
+    previous = file.current_hash
+    changes.set_current(file, digest, size)
+    # No connectorId: the pusher must not mistake the merged result for its own echo.
+    type_, payload = file_event(file, "merge", edit.operation_id, None, previous)
+    changes.event(type_, file.relative_path, payload)
+    return Outcome("merged", digest)
 
 
 def _echo(value: object) -> str | None:
@@ -372,7 +445,44 @@ def update_file(
 
     Without ``baseHash`` the caller chose to overwrite; the old content stays in history.
     """
+    with unlocked_reads(session) as reader:
+        _editable(get_source(reader, workspace_id, source_id))
+        if isinstance(content, str):
+            check_size(content, settings.max_file_bytes)
+        clean_path = normalise_path(path)
+        base = check_hash(base_hash, "baseHash")
+        digest, size = check_content(content, settings.max_file_bytes)
+        assert isinstance(content, str)
+        edit = Edit(
+            clean_path,
+            "remote",
+            content,
+            digest,
+            size,
+            base,
+            base is not None,
+            "raven",
+            f"raven:{uuid.uuid4()}",
+            None,
+        )
+        source = get_source(reader, workspace_id, source_id)
+        files = load_file_rows(reader, source.id, [clean_path])
+        wanted = [(files[clean_path], edit)] if clean_path in files else []
+        inputs, refused = load_merge_inputs(reader, source, wanted)
+        granularity = word_or_line(source)
+    merges = compute_merges(inputs, refused, granularity)
     source = get_source(session, workspace_id, source_id, lock=True)
+    _editable(source)
+    changes = Changes(session, source, utcnow())
+    changes.files.update(load_file_rows(session, source.id, [clean_path]))
+    if not is_live(changes.files.get(clean_path)):
+        check_path_free(session, source.id, clean_path)
+    outcome = apply_to_row(changes, merges, edit)
+    changes.write()
+    return UpdateResult(source.id, clean_path, outcome, source.last_cursor)
+
+
+def _editable(source: Source) -> None:
     if source.mode != "bidirectional":
         raise StateConflict(
             f"source mode {source.mode!r} accepts local changes only; "
@@ -380,25 +490,3 @@ def update_file(
             "MODE_FORBIDS_EDIT",
         )
     _writable(source)
-    if isinstance(content, str):
-        check_size(content, settings.max_file_bytes)
-    clean_path = normalise_path(path)
-    base = check_hash(base_hash, "baseHash")
-    digest, size = check_content(content, settings.max_file_bytes)
-    assert isinstance(content, str)
-    if not is_live(find_file(session, source.id, clean_path)):
-        check_path_free(session, source.id, clean_path)
-    edit = Edit(
-        clean_path,
-        "remote",
-        content,
-        digest,
-        size,
-        base,
-        base is not None,
-        "raven",
-        f"raven:{uuid.uuid4()}",
-        None,
-    )
-    outcome = apply_edit(session, source, edit)
-    return UpdateResult(source.id, clean_path, outcome, source.last_cursor)

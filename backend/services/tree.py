@@ -17,8 +17,10 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, or_, text
 from sqlmodel import Session, col, select
 
+from backend.db import keyed_rows
 from backend.errors import StateConflict
 from backend.models import File
+from backend.services.files import FileRow
 
 CODE = "PATH_CLASH"
 _PROBES_PER_STATEMENT = 200
@@ -42,7 +44,7 @@ def ancestors(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def is_live(file: File | None) -> bool:
+def is_live(file: "File | FileRow | None") -> bool:
     """A file occupies its name while it has content or an open conflict."""
     return file is not None and (file.current_hash is not None or file.state == "conflict")
 
@@ -85,12 +87,15 @@ class Occupancy:
         """Paths this batch made live (True) or deleted (False) so far."""
 
     def _live_paths(self, paths: set[str]) -> set[str]:
-        if not paths:
-            return set()
-        statement = select(File.relative_path).where(
-            File.source_id == self.source_id, col(File.relative_path).in_(paths), _live()
+        """Of ``paths``, those holding a live file: one unique-index probe each."""
+        table = File.__table__  # type: ignore[attr-defined]
+        columns = ("relative_path", "current_hash", "state")
+        rows = keyed_rows(
+            self.session, table, columns, "relative_path", paths, ("source_id", self.source_id)
         )
-        return set(self.session.exec(statement))
+        return {
+            r.relative_path for r in rows if r.current_hash is not None or r.state == "conflict"
+        }
 
     def _with_children(self, paths: list[str]) -> set[str]:
         """Of ``paths``, those with a live file below them: one indexed range probe each,

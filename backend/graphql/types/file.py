@@ -20,9 +20,9 @@ from backend.graphql.types.common import (
     encode_cursor,
 )
 from backend.merge import Hunk
-from backend.models import File as FileRow
 from backend.models import Version as VersionRow
 from backend.services import blame, diffs, files
+from backend.services.files import FileView
 
 
 @strawberry.type
@@ -138,7 +138,7 @@ class FileDiff:
 
 @strawberry.type
 class File:
-    row: strawberry.Private[FileRow]
+    row: strawberry.Private[FileView]
     source_id: strawberry.Private[str]
     path: str
     state: FileState
@@ -149,7 +149,7 @@ class File:
     updated_at: datetime
 
     @classmethod
-    def from_model(cls, row: FileRow) -> "File":
+    def from_model(cls, row: FileView) -> "File":
         return cls(
             row=row,
             source_id=row.source_id,

@@ -1,6 +1,7 @@
 """Connectors, sources and their event feed."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -24,11 +25,14 @@ from backend.graphql.types.common import (
 )
 from backend.graphql.types.conflict import Conflict
 from backend.graphql.types.file import File
+
+if TYPE_CHECKING:
+    from backend.graphql.retention import RetentionPolicy
 from backend.models import Connector as ConnectorRow
-from backend.models import Event as EventRow
 from backend.models import Source as SourceRow
 from backend.services import conflicts, deltas, files
 from backend.services.connectors import is_online
+from backend.services.deltas import EventView
 
 
 @strawberry.type
@@ -63,7 +67,7 @@ class Event:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: EventRow, contents: dict[str, str] | None = None) -> "Event":
+    def from_model(cls, row: EventView, contents: dict[str, str] | None = None) -> "Event":
         payload = dict(row.payload)
         if contents is not None and row.type == "file.upsert":
             payload["content"] = contents.get(payload.get("hash", ""))
@@ -119,12 +123,21 @@ class Source:
         return Connector.from_model(row, window) if row else None
 
     @strawberry.field
-    async def file_count(self, info: Info[Context, None]) -> int:
-        return (await loaders.stats(info.context).load(self.row.id)).file_count
+    def file_count(self) -> int:
+        """A counter kept on the source by every writer: no query, whatever the source's size."""
+        return self.row.file_count
+
+    @strawberry.field(description="What this source keeps of its history.")
+    async def retention(
+        self, info: Info[Context, None]
+    ) -> Annotated["RetentionPolicy", strawberry.lazy("backend.graphql.retention")]:
+        from backend.graphql.retention import retention_of
+
+        return await retention_of(info, self.row.id)
 
     @strawberry.field
     async def open_conflict_count(self, info: Info[Context, None]) -> int:
-        return (await loaders.stats(info.context).load(self.row.id)).open_conflicts
+        return await loaders.open_conflict_count(info.context).load(self.row.id)
 
     @strawberry.field(description="Files ordered by path; deleted ones only when asked by state.")
     async def files(

@@ -96,5 +96,6 @@ def deltas(body: DeltasRequest, ctx: CtxDep) -> DeltasOut:
             body.cursor,
             body.limit,
             ctx.settings.deltas_default_limit,
+            body.own_connector_id,
         )
     return shapes.deltas(page)

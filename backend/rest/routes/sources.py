@@ -33,7 +33,7 @@ def list_(ctx: CtxDep, body: ListSourcesRequest | None = None) -> list[SourceOut
     """Lists sources for the workspace."""
     with ctx.transaction(read_only=True) as session:
         rows = sources.list_sources(session, ctx.workspace_id)
-        stats = sources.source_stats(session, [r.id for r in rows])
+        stats = sources.source_stats(session, rows)
     return [shapes.source(r, stats[r.id]) for r in rows]
 
 
