@@ -1,4 +1,10 @@
-"""One source's files as a folder tree, and the chosen file's content."""
+"""One source's files as a folder tree, and the content of the file under the cursor.
+
+As in lazygit and tig, the file under the cursor is shown once the cursor rests
+there (``PREVIEW_DELAY``); a newer choice cancels the load of an older one, so
+scrolling past fifty files loads one. Only the view on screen is drawn: the
+rendered view is rebuilt when it is shown, never while plain text is.
+"""
 
 from typing import ClassVar
 
@@ -6,8 +12,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, Input, Markdown, Static, TextArea
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Input, Static, TextArea
 
 from tui.client import FileContent, FileInfo, SourceInfo
 from tui.messages import LiveEvent
@@ -15,6 +22,7 @@ from tui.screens.base import BaseScreen
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.file_tree import FileTree
 from tui.widgets.filter_box import FilterBox
+from tui.widgets.note_view import NoteView
 from tui.widgets.state_badge import state_badge
 
 DELETED_NOTE = (
@@ -22,16 +30,20 @@ DELETED_NOTE = (
 )
 """Shown in place of the content of a deleted file, whose content is null."""
 
+PREVIEW_DELAY = 0.15
+"""Seconds the cursor must rest on a file before it is loaded: scrolling past loads nothing."""
+
 
 class FilesScreen(BaseScreen[None]):
     help_title = "files"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
         Binding("m", "toggle_view", "Rendered/plain"),
         Binding("h", "history", "History"),
         Binding("c", "conflict", "Open conflict"),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("r", "reload", "Reload"),
     ]
 
@@ -41,6 +53,9 @@ class FilesScreen(BaseScreen[None]):
         self.files: list[FileInfo] = []
         self.chosen: FileInfo | None = None
         self.content: FileContent | None = None
+        self.wanted: str | None = None
+        """The path shown or being loaded: choosing it again loads nothing."""
+        self._preview: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.source.name} · files", classes="screen-title")
@@ -51,8 +66,8 @@ class FilesScreen(BaseScreen[None]):
             with Vertical(id="file-main"):
                 yield Static("Choose a file.", id="file-title")
                 with ContentSwitcher(initial="rendered-box", id="file-view"):
-                    with VerticalScroll(id="rendered-box"):
-                        yield Markdown(id="rendered")
+                    with Vertical(id="rendered-box"):
+                        yield NoteView(id="rendered")
                     yield TextArea(id="plain", read_only=True, soft_wrap=True)
         yield BottomBar()
 
@@ -67,7 +82,7 @@ class FilesScreen(BaseScreen[None]):
         """Fetch the file list and the open file again (same text keeps the reading place)."""
         self._load()
         if self.chosen is not None:
-            self._open(self.chosen)
+            self._open(self.chosen, again=True)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -95,33 +110,88 @@ class FilesScreen(BaseScreen[None]):
     @on(Input.Submitted, "#filter")
     @on(FilterBox.Left)
     def _filter_done(self) -> None:
-        self.query_one("#tree", FileTree).focus()
+        self.set_focus(self.query_one("#tree", FileTree))
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        """Focus the filter before the next key is routed; in the filter, / is typed.
+
+        A terminal hands over ``/bob`` in one read, and the app routes each key
+        to the widget focused when it arrives. As an ordinary binding, / would
+        run only after the letters had gone to the tree (where ``i`` opens the
+        inbox); as a priority binding it runs first, so it must type itself
+        when the filter already has the focus (paths have slashes).
+        """
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            box.insert_text_at_cursor("/")
+        else:
+            self.set_focus(box)
+
+    @on(FileTree.FileHighlighted)
+    def _highlighted(self, message: FileTree.FileHighlighted) -> None:
+        if self._preview is not None:
+            self._preview.stop()
+        file = message.file
+        timer: Timer | None = None
+
+        def due() -> None:
+            # A stopped timer may have queued this call already: only the latest counts.
+            if self._preview is timer:
+                self._open(file)
+
+        timer = self._preview = self.set_timer(PREVIEW_DELAY, due)
 
     @on(FileTree.FileChosen)
     def _chosen(self, message: FileTree.FileChosen) -> None:
-        self.chosen = message.file
+        if self._preview is not None:
+            self._preview.stop()
+            self._preview = None
         self._open(message.file)
 
-    @work(exclusive=True, group="content")
-    async def _open(self, file: FileInfo) -> None:
-        content = await self.fetch(self.client.file(self.source.id, file.path), "#file-view")
-        if content is None:
+    def _open(self, file: FileInfo, *, again: bool = False) -> None:
+        """Load ``file`` unless it is shown or loading already (or ``again``: reload it)."""
+        self.chosen = file
+        if file.path == self.wanted and not again:
             return
-        await self.show_content(content)
+        self.wanted = file.path
+        self._load_content(file.path)
 
-    async def show_content(self, content: FileContent) -> None:
-        """Show ``content``; the text already shown is left alone, keeping the reader's place."""
+    @work(exclusive=True, group="content")
+    async def _load_content(self, path: str) -> None:
+        content = await self.fetch(self.client.file(self.source.id, path), "#file-view")
+        if content is None:
+            if self.wanted == path:
+                self.wanted = None  # failed: choosing it again retries
+            return
+        self.show_content(content)
+
+    def show_content(self, content: FileContent) -> None:
+        """Show ``content``; the text already shown is left alone, keeping the reader's place.
+
+        Another file starts at the top. The rendered view is only fed while on
+        screen: ``action_toggle_view`` feeds it when it comes back.
+        """
         shown = self.content
         self.content = content
         self._show_title()
         if shown is not None and (shown.path, shown.content) == (content.path, content.content):
             return
-        text = content.content if content.content is not None else DELETED_NOTE
-        self.query_one("#plain", TextArea).load_text(text)
-        await self.query_one("#rendered", Markdown).update(text)
+        plain = self.query_one("#plain", TextArea)
+        plain.load_text(self._text())
+        if shown is None or shown.path != content.path:
+            plain.scroll_to(0, 0, animate=False, immediate=True)
+        if self.query_one("#file-view", ContentSwitcher).current == "rendered-box":
+            self._show_rendered()
+
+    def _text(self) -> str:
+        content = self.content
+        if content is None:
+            return ""
+        return content.content if content.content is not None else DELETED_NOTE
+
+    def _show_rendered(self) -> None:
+        if self.content is not None:
+            self.query_one("#rendered", NoteView).show(self._text(), self.content.path)
 
     def _show_title(self) -> None:
         content = self.content
@@ -137,6 +207,8 @@ class FilesScreen(BaseScreen[None]):
         switcher = self.query_one("#file-view", ContentSwitcher)
         plain = switcher.current == "plain"
         switcher.current = "rendered-box" if plain else "plain"
+        if plain:
+            self._show_rendered()
 
     def action_history(self) -> None:
         from tui.screens.history import HistoryScreen
@@ -166,4 +238,4 @@ class FilesScreen(BaseScreen[None]):
             return
         self._load()
         if self.chosen is not None and event.path == self.chosen.path:
-            self._open(self.chosen)
+            self._open(self.chosen, again=True)

@@ -1,9 +1,11 @@
 """Folders and files of one source, with a state badge per file."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode
@@ -13,10 +15,27 @@ from tui.widgets.state_badge import state_badge
 
 
 class FileTree(Tree[FileInfo | None]):
-    """Folder nodes carry ``None``; file leaves carry their ``FileInfo``."""
+    """Folder nodes carry ``None``; file leaves carry their ``FileInfo``.
+
+    Home, End, PageUp and PageDown move the cursor (Textual's ``Tree``); j and k
+    move it too, as in lazygit and tig.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
 
     @dataclass
     class FileChosen(Message):
+        """Enter on a file: open it now."""
+
+        file: FileInfo
+
+    @dataclass
+    class FileHighlighted(Message):
+        """The cursor rests on a file: worth a preview, if it stays."""
+
         file: FileInfo
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -105,3 +124,9 @@ class FileTree(Tree[FileInfo | None]):
         event.stop()
         if event.node.data is not None:
             self.post_message(self.FileChosen(event.node.data))
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[FileInfo | None]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.FileHighlighted(event.node.data))
