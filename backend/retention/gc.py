@@ -18,28 +18,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Event
-from time import perf_counter
+from time import perf_counter, sleep
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, or_, text
-from sqlalchemy import select as columns
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
-from backend.models import (
-    Blob,
-    Conflict,
-    File,
-    Source,
-    Version,
-    utcnow,
-)
+from backend.models import utcnow
 from backend.retention.policies import stored
 from backend.retention.policy import KEEP_ALL, Entry, Policy, Timeline, keep
-from backend.retention.tables import RetentionPolicy, VersionPin, VersionPrune
+from backend.retention.tables import RetentionPolicy, VersionPrune
 
 TARGET_LOCK_SECONDS = 0.02
-"""Aim for each batch's transaction; batches shrink and grow around it."""
+"""Aim for each batch's transaction (the bound is 50 ms); batches shrink and grow around it."""
 MIN_BATCH_FILES = 1
 MAX_BATCH_FILES = 200
 _IN_CHUNK = 500
@@ -70,7 +63,7 @@ class GcReport:
     blobs_deleted: int = 0
     bytes_freed: int = 0
     lock_seconds: list[float] = field(default_factory=list)
-    """How long each batch's transaction held the source lock."""
+    """How long each batch's transaction held the source lock (waiting for it excluded)."""
 
     @property
     def longest_lock_seconds(self) -> float:
@@ -84,6 +77,8 @@ class _Batch:
     pruned: list[Pruned]
     blobs: int
     freed: int
+    held: float
+    """Seconds from taking the source lock to releasing it at commit (or rollback)."""
 
 
 def collect(
@@ -142,13 +137,12 @@ def collect_source(
         return report
     after, size = 0, 20
     while stop is None or not stop.is_set():
-        started = perf_counter()
         batch = _batch(
             engine, source_id, policy, after, size, now or utcnow(), tombstone_max_age, dry_run
         )
-        held = perf_counter() - started
         if batch is None:
             break
+        held = batch.held
         report.lock_seconds.append(held)
         report.files += batch.files
         report.versions_pruned += len(batch.pruned)
@@ -159,7 +153,20 @@ def collect_source(
                 on_pruned(item)
         after = batch.last_file_id
         size = _next_size(size, held)
+        if engine.dialect.name == "sqlite":
+            _let_writers_in(held)
     return report
+
+
+def _let_writers_in(held: float) -> None:
+    """Pause as long as the batch held the lock before taking it again.
+
+    PostgreSQL queues lock waiters, so a push waiting on the source row gets it
+    as soon as a batch commits. SQLite has no queue: a waiting writer polls,
+    sleeping a little longer each time, and would keep missing a collector that
+    takes the lock straight back. Half the time free keeps its wait near one batch.
+    """
+    sleep(max(held, 0.002))
 
 
 def _next_size(size: int, held: float) -> int:
@@ -180,34 +187,75 @@ def _batch(
     tombstone_max_age: timedelta,
     dry_run: bool,
 ) -> _Batch | None:
-    """One transaction over the next ``size`` files of the source (by id), or None at the end."""
-    with Session(engine) as session:
-        locked = select(Source.id).where(Source.id == source_id).with_for_update()
-        if session.exec(locked).first() is None:
-            session.rollback()
-            return None
-        files = list(
-            session.execute(
-                columns(col(File.id), col(File.relative_path), col(File.current_hash))
-                .where(col(File.source_id) == source_id, col(File.id) > after)
-                .order_by(col(File.id))
-                .limit(size)
-            )
-        )
-        if not files:
-            session.rollback()
-            return None
-        doomed = _doomed(session, source_id, files, policy, now, tombstone_max_age)
-        blobs, freed = _prune(session, doomed)
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-    return _Batch(int(files[-1][0]), len(files), [p for _, _, p in doomed], blobs, freed)
+    """One transaction over the next ``size`` files of the source (by id), or None at the end.
+
+    Plain Core statements, a fixed handful per batch, so the lock is held for
+    the work and not for building queries.
+    """
+    with engine.connect() as conn:
+        transaction = conn.begin()  # SQLite: BEGIN IMMEDIATE, the database write lock
+        try:
+            if conn.execute(_LOCK[conn.dialect.name], {"s": source_id}).first() is None:
+                return None
+            acquired = perf_counter()
+            files = conn.execute(_FILES, {"s": source_id, "after": after, "n": size}).all()
+            if not files:
+                return None
+            doomed = _doomed(conn, source_id, files, policy, now, tombstone_max_age)
+            blobs, freed = _prune(conn, doomed)
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+            held = perf_counter() - acquired
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+    pruned = [p for _, _, p in doomed]
+    return _Batch(int(files[-1][0]), len(files), pruned, blobs, freed, held)
+
+
+_LOCK = {
+    "postgresql": text("SELECT id FROM sources WHERE id = :s FOR UPDATE"),
+    "sqlite": text("SELECT id FROM sources WHERE id = :s"),
+}
+_FILES = text(
+    "SELECT id, relative_path, current_hash FROM files"
+    " WHERE source_id = :s AND id > :after ORDER BY id LIMIT :n"
+)
+_VERSIONS = (
+    text(
+        "SELECT v.id, v.file_id, v.seq, v.created_at, v.hash, v.conflict_id,"
+        " pin.version_id IS NOT NULL AS pinned, gone.version_id IS NOT NULL AS pruned"
+        " FROM versions v"
+        " LEFT JOIN version_pins pin ON pin.version_id = v.id"
+        " LEFT JOIN version_prunes gone ON gone.version_id = v.id"
+        " WHERE v.file_id IN :ids"
+    )
+    .bindparams(bindparam("ids", expanding=True))
+    .columns(created_at=UTCDateTime())
+)
+_CONFLICTS = text(
+    "SELECT id, file_id, base_hash, local_hash, remote_hash FROM conflicts"
+    " WHERE status = 'open' AND file_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_FREE_BLOBS = text(
+    "DELETE FROM blobs WHERE hash IN :hashes"
+    " AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.hash = blobs.hash"
+    "  AND NOT EXISTS (SELECT 1 FROM version_prunes p WHERE p.version_id = v.id))"
+    " AND NOT EXISTS (SELECT 1 FROM files f WHERE f.current_hash = blobs.hash)"
+    " RETURNING size"
+).bindparams(bindparam("hashes", expanding=True))
+"""A blob goes once no kept version of any file and no file's current content uses it.
+
+Open conflicts need no clause of their own: their sides and base are versions
+of the conflicted file, which the policy protects (``policy.protected``), so
+those versions are never pruned and keep the blob.
+"""
 
 
 def _doomed(
-    session: Session,
+    conn: Connection,
     source_id: str,
     files: Sequence[Any],
     policy: Policy,
@@ -216,135 +264,56 @@ def _doomed(
 ) -> list[tuple[int, int, Pruned]]:
     """(version id, file id, description) of each version the policy gives up now."""
     ids = [int(f[0]) for f in files]
-    versions = _in(
-        session,
-        ids,
-        lambda part: columns(
-            col(Version.id),
-            col(Version.file_id),
-            col(Version.seq),
-            col(Version.created_at),
-            col(Version.hash),
-            col(Version.conflict_id),
-        ).where(col(Version.file_id).in_(part)),
-    )
-    pinned = {
-        int(v)
-        for v in _in_scalars(
-            session,
-            ids,
-            lambda p: select(VersionPin.version_id).where(col(VersionPin.file_id).in_(p)),
-        )
-    }
-    gone = {
-        int(v)
-        for v in _in_scalars(
-            session,
-            ids,
-            lambda p: select(VersionPrune.version_id).where(col(VersionPrune.file_id).in_(p)),
-        )
-    }
-    conflicts = {
-        c.file_id: c
-        for c in _in_scalars(
-            session,
-            ids,
-            lambda p: select(Conflict).where(
-                col(Conflict.file_id).in_(p), Conflict.status == "open"
-            ),
-        )
-    }
     by_file: dict[int, list[Any]] = {}
-    for row in versions:
-        by_file.setdefault(int(row[1]), []).append(row)
+    for part in _chunks(ids):
+        for row in conn.execute(_VERSIONS, {"ids": part}):
+            by_file.setdefault(int(row[1]), []).append(row)
+    conflicts = {
+        int(row[1]): row for part in _chunks(ids) for row in conn.execute(_CONFLICTS, {"ids": part})
+    }
     doomed = []
     for file_id, path, current in files:
         rows = by_file.get(file_id, [])
         conflict = conflicts.get(file_id)
         timeline = Timeline(
-            entries=[Entry(r[0], r[2], r[3], r[4], r[0] in pinned) for r in rows],
+            entries=[Entry(r[0], r[2], r[3], r[4], bool(r[6])) for r in rows],
             current_hash=current,
-            open_conflict_hashes=_conflict_hashes(conflict),
-            open_conflict_id=conflict.id if conflict else None,
+            open_conflict_hashes=frozenset(h for h in conflict[2:5] if h)
+            if conflict
+            else frozenset(),
+            open_conflict_id=conflict[0] if conflict else None,
             conflict_entry_ids=frozenset(
-                r[0] for r in rows if conflict is not None and r[5] == conflict.id
+                r[0] for r in rows if conflict is not None and r[5] == conflict[0]
             ),
         )
         kept = keep(timeline, policy, now, tombstone_max_age)
         for r in rows:
-            if r[4] is not None and r[0] not in kept and r[0] not in gone:
+            if r[4] is not None and r[0] not in kept and not r[7]:
                 doomed.append((r[0], file_id, Pruned(source_id, path, r[2], r[4])))
     return doomed
 
 
-def _conflict_hashes(conflict: Conflict | None) -> frozenset[str]:
-    if conflict is None:
-        return frozenset()
-    sides = (conflict.base_hash, conflict.local_hash, conflict.remote_hash)
-    return frozenset(h for h in sides if h)
-
-
-def _prune(session: Session, doomed: list[tuple[int, int, Pruned]]) -> tuple[int, int]:
+def _prune(conn: Connection, doomed: list[tuple[int, int, Pruned]]) -> tuple[int, int]:
     """Mark ``doomed`` pruned and delete the blobs nothing uses any more.
 
     Returns (blobs deleted, bytes freed). On PostgreSQL the blob table is locked
-    against inserts (``SHARE ROW EXCLUSIVE``; reads go on) while the references
-    are counted: a push elsewhere that stores the same content either committed
-    before the count, so its version is seen, or inserts after the delete and
-    brings the blob back. SQLite's write lock already serialises the two.
+    against inserts (``SHARE ROW EXCLUSIVE``; reads go on) while references are
+    checked and blobs deleted: a push elsewhere that stores the same content
+    either committed before, so its version is seen, or inserts after the
+    delete and brings the blob back. SQLite's write lock already serialises them.
     """
     if not doomed:
         return 0, 0
     now = utcnow()
     rows = [{"version_id": v, "file_id": f, "pruned_at": now} for v, f, _ in doomed]
     for rows_part in _chunks(rows):
-        session.execute(VersionPrune.__table__.insert(), rows_part)  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE"))
-    candidates = sorted({p.hash for _, _, p in doomed})
-    used = set(_in_scalars(session, candidates, _kept_versions))
-    used |= set(
-        _in_scalars(
-            session,
-            candidates,
-            lambda p: select(File.current_hash).where(col(File.current_hash).in_(p)),
-        )
-    )
-    for conflict in _in_scalars(session, candidates, _open_conflicts_using):
-        used |= _conflict_hashes(conflict)
-    free = [h for h in candidates if h not in used]
-    sizes = _in_scalars(session, free, lambda p: select(Blob.size).where(col(Blob.hash).in_(p)))
-    for part in _chunks(free):
-        session.execute(delete(Blob).where(col(Blob.hash).in_(part)))
-    return len(sizes), sum(int(s) for s in sizes)
-
-
-def _open_conflicts_using(hashes: list[str]) -> Any:
-    sides = (Conflict.base_hash, Conflict.local_hash, Conflict.remote_hash)
-    return select(Conflict).where(
-        Conflict.status == "open", or_(*(col(side).in_(hashes) for side in sides))
-    )
-
-
-def _kept_versions(hashes: list[str]) -> Any:
-    """Versions holding one of ``hashes`` that are not pruned."""
-    pruned = exists().where(col(VersionPrune.version_id) == Version.id)
-    return select(Version.hash).where(col(Version.hash).in_(hashes), ~pruned).distinct()
-
-
-def _in(session: Session, values: Sequence[T], build: Callable[[list[T]], Any]) -> list[Any]:
-    """Run ``build(part)`` for each bounded slice of ``values`` and gather the rows."""
-    found: list[Any] = []
-    for part in _chunks(values):
-        found.extend(session.execute(build(part)).all())
-    return found
-
-
-def _in_scalars(
-    session: Session, values: Sequence[T], build: Callable[[list[T]], Any]
-) -> list[Any]:
-    """:func:`_in` for one selected column or entity."""
-    return [row[0] for row in _in(session, values, build)]
+        conn.execute(VersionPrune.__table__.insert(), rows_part)  # type: ignore[attr-defined]
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE"))
+    sizes: list[int] = []
+    for part in _chunks(sorted({p.hash for _, _, p in doomed})):
+        sizes.extend(int(r[0]) for r in conn.execute(_FREE_BLOBS, {"hashes": part}))
+    return len(sizes), sum(sizes)
 
 
 def _chunks(values: Sequence[T]) -> Iterator[list[T]]:

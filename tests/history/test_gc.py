@@ -1,5 +1,6 @@
 """Garbage collection through the REST extension and the CLI, on the session's real server."""
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from backend.settings import Settings
+from tests.conftest import LiveServer
 from tests.factories import Api, assert_error, sha, upsert
 
 
@@ -144,3 +146,22 @@ def test_retention_requests_are_checked(api: Api, other_api: Api) -> None:
     assert_error(other_api.post("sources/gc", {"sourceId": source}), 404, "SOURCE_NOT_FOUND")
     pin = {"sourceId": source, "relativePath": "nope.md", "seq": 1}
     assert_error(api.post("sources/history/pin", pin), 404, "FILE_NOT_FOUND")
+
+
+def test_the_server_collects_on_its_schedule(own_settings: Settings) -> None:
+    """With an interval set, a running server prunes without being asked."""
+    settings = own_settings.model_copy(update={"gc_interval_seconds": 0.2})
+    server = LiveServer(settings).start()
+    try:
+        with Api(server.url, settings, "ws-scheduled") as api:
+            source = api.source()["id"]
+            _edits(api, source, "s.md", 3)
+            api.call(
+                "sources/retention", {"sourceId": source, "policy": {"kind": "last", "keepLast": 1}}
+            )
+            deadline = time.monotonic() + 30
+            while sum(s["pruned"] for s in _statuses(api, source, "s.md").values()) < 2:
+                assert time.monotonic() < deadline, "the schedule never pruned"
+                time.sleep(0.05)
+    finally:
+        server.stop()
