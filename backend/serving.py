@@ -14,6 +14,7 @@ request head.
 
 import asyncio
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -227,7 +228,8 @@ def serve_workers(settings: Settings, host: str, port: int, log_level: str) -> N
     load_secret(settings)
     os.environ["LOCALSYNC_DATABASE_URL"] = settings.resolved_database_url()
     os.environ["LOCALSYNC_DATA_DIR"] = str(settings.data_dir)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _fresh_metrics_dir(settings.prometheus_multiproc_dir)
+    metrics_dir = _fresh_metrics_dir(settings.prometheus_multiproc_dir)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     config = uvicorn_config(
         "backend.app:create_worker_app",
         settings,
@@ -238,7 +240,11 @@ def serve_workers(settings: Settings, host: str, port: int, log_level: str) -> N
         factory=True,
     )
     socket = config.bind_socket()
-    Multiprocess(config, sockets=[socket]).run()
+    try:
+        Multiprocess(config, sockets=[socket]).run()
+    finally:
+        if settings.prometheus_multiproc_dir is None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _fresh_metrics_dir(configured: str | None) -> str:
