@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import exists
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
@@ -261,26 +262,38 @@ class _Stream:
             .label("superseded")
         )
         statement = (
-            select(Version, File.relative_path, superseded)
-            .join(File, col(File.id) == Version.file_id)
-            .where(File.source_id == self.source_id, col(Version.id) > after)
+            sa_select(
+                col(Version.id),
+                col(Version.seq),
+                col(Version.hash),
+                col(Version.origin),
+                col(Version.created_at),
+                col(Version.connector_id),
+                col(Version.conflict_id),
+                col(Version.operation_id),
+                col(File.relative_path),
+                superseded,
+            )
+            .join(File, col(File.id) == col(Version.file_id))
+            .where(col(File.source_id) == self.source_id, col(Version.id) > after)
             .order_by(col(Version.id))
             .limit(CHUNK)
         )
+        # Plain rows, not ORM objects: the export reads every version of the source.
         return [
             _Row(
-                id=v.id or 0,
-                seq=v.seq,
-                hash=v.hash,
-                origin=v.origin,
-                created_at=v.created_at,
-                connector_id=v.connector_id,
-                conflict_id=v.conflict_id,
-                operation_id=v.operation_id,
-                path=path,
-                superseded=bool(sup) and v.origin != "merge",
+                id=r.id,
+                seq=r.seq,
+                hash=r.hash,
+                origin=r.origin,
+                created_at=r.created_at,
+                connector_id=r.connector_id,
+                conflict_id=r.conflict_id,
+                operation_id=r.operation_id,
+                path=r.relative_path,
+                superseded=bool(r.superseded) and r.origin != "merge",
             )
-            for v, path, sup in self.session.exec(statement)
+            for r in self.session.execute(statement)
         ]
 
     def _load_names(self, rows: list[_Row]) -> None:
@@ -292,10 +305,11 @@ class _Stream:
         wanted = {r.hash for r in rows if r.hash and _becomes_current(r)} - set(self.marks)
         if not wanted:
             return
-        for blob in self.session.exec(select(Blob).where(col(Blob.hash).in_(wanted))):
+        statement = select(Blob.hash, Blob.content).where(col(Blob.hash).in_(wanted))
+        for digest, content in self.session.exec(statement):
             mark = len(self.marks) + 1
-            self.marks[blob.hash] = mark
-            data = blob.content.encode("utf-8")
+            self.marks[digest] = mark
+            data = content.encode("utf-8")
             sink.write(b"blob\nmark :%d\ndata %d\n" % (mark, len(data)) + data + b"\n")
 
     def _commit(self, row: _Row, *, first: bool) -> bytes:

@@ -7,6 +7,8 @@ SQLite by default or ``--database-url``), then measures in the same run:
   checkout), in versions per second;
 - ``baseline``: ``git fast-import`` alone reading the same stream, pre-built in
   a file, into a fresh repository: the floor the export cannot beat;
+- ``stream``: reading the snapshot and writing the stream alone (into memory),
+  the export's own share of the work;
 - ``incremental``: an export of the last few versions onto the first export;
 - ``blame``: one blame of a file walking 10 to ``blame_max_versions`` versions.
 
@@ -172,7 +174,9 @@ def _blame_table(settings: Settings, source_id: str, depths: list[int]) -> list[
 def run(settings: Settings, versions: int, work: Path) -> dict[str, Any]:
     log(f"pushing {versions} versions over {FILES} files")
     connector_id, source_id = _populate(settings, versions)
+    started = time.perf_counter()
     stream, commits = _stream_bytes(settings, source_id)
+    generated = time.perf_counter() - started
     log(f"stream: {len(stream) / 1e6:.1f} MB, {commits} commits; raw fast-import")
     raw = _raw_fast_import(stream, work)
 
@@ -207,6 +211,8 @@ def run(settings: Settings, versions: int, work: Path) -> dict[str, Any]:
         "baseline_raw_fast_import_seconds": round(raw, 3),
         "baseline_versions_per_second": round(commits / raw),
         "export_over_baseline": round(exported / raw, 2),
+        "stream_generation_seconds": round(generated, 3),
+        "stream_versions_per_second": round(commits / generated),
         "incremental_versions": more.commits,
         "incremental_seconds": round(incremental, 3),
         "commits_in_repository": int(count),
