@@ -13,7 +13,8 @@ What is checked:
 - every file's current hash is its newest version (sides of an open conflict
   aside) and its content is stored;
 - every deleted file ends in a tombstone and has content history before it;
-- every open conflict's base, local and remote sides are readable;
+- every open conflict's base, local and remote sides are readable (a base the
+  file's kept history does not hold was never a true base, and is counted);
 - every source's event cursors run 1..last_cursor without a gap.
 """
 
@@ -68,7 +69,7 @@ def verify(engine: Engine) -> VerifyReport:
         corrupt = _check_blobs(conn, report)
         _check_versions(conn, report, corrupt, pruned_table)
         _check_files(conn, report, corrupt)
-        _check_conflicts(conn, report, corrupt)
+        _check_conflicts(conn, report, corrupt, pruned_table)
         _check_cursors(conn, report)
     report.seconds = perf_counter() - started
     return report
@@ -219,10 +220,12 @@ def _expanding() -> Any:
     return bindparam("ids", expanding=True)
 
 
-def _check_conflicts(conn: Connection, report: VerifyReport, corrupt: set[str]) -> None:
+def _check_conflicts(
+    conn: Connection, report: VerifyReport, corrupt: set[str], pruned_table: bool
+) -> None:
     sql = (
         "SELECT c.id, c.relative_path, c.base_hash, c.local_hash, c.remote_hash,"
-        " b.hash IS NOT NULL, l.hash IS NOT NULL, r.hash IS NOT NULL "
+        " b.hash IS NOT NULL, l.hash IS NOT NULL, r.hash IS NOT NULL, c.file_id "
         "FROM conflicts c LEFT JOIN blobs b ON b.hash = c.base_hash"
         " LEFT JOIN blobs l ON l.hash = c.local_hash LEFT JOIN blobs r ON r.hash = c.remote_hash "
         "WHERE c.status = 'open' AND c.id > :after ORDER BY c.id LIMIT :size"
@@ -235,11 +238,27 @@ def _check_conflicts(conn: Connection, report: VerifyReport, corrupt: set[str]) 
         ):
             if digest is None:
                 continue
+            if side == "base" and not _kept_in_history(conn, row[8], digest, pruned_table):
+                # A base the file never had, or whose versions retention pruned before
+                # the conflict opened: the conflict was opened without a true base.
+                report.count("open_conflicts_without_stored_base")
+                continue
             if not stored or digest in corrupt:
                 report.breach(
                     "conflict_side_unreadable",
                     f"conflict {conflict_id} on {path!r}: {side} {digest} is not readable",
                 )
+
+
+def _kept_in_history(conn: Connection, file_id: int, digest: str, pruned_table: bool) -> bool:
+    """Whether a version of the file holds ``digest`` and was not pruned."""
+    kept = (
+        " AND NOT EXISTS (SELECT 1 FROM version_prunes p WHERE p.version_id = v.id)"
+        if pruned_table
+        else ""
+    )
+    sql = f"SELECT 1 FROM versions v WHERE v.file_id = :f AND v.hash = :h{kept} LIMIT 1"
+    return conn.execute(text(sql), {"f": file_id, "h": digest}).first() is not None
 
 
 def _check_cursors(conn: Connection, report: VerifyReport) -> None:

@@ -40,7 +40,8 @@ def test_a_healthy_database_passes(
 def test_each_planted_breach_is_reported(
     own_api: Api, own_database: str, own_engine: Engine, localsync: Callable[..., Result]
 ) -> None:
-    source = _populate(own_api)["source"]
+    populated = _populate(own_api)
+    source = populated["source"]
     b = sha("# b\n")
     newest_a = sha("# a\nversion 3\n")
     with own_engine.begin() as conn:
@@ -48,6 +49,9 @@ def test_each_planted_breach_is_reported(
         conn.execute(text("DELETE FROM blobs WHERE hash = :h"), {"h": b})
         # Corrupt blob: a.md's current content no longer hashes to its name.
         conn.execute(text("UPDATE blobs SET content = 'tampered' WHERE hash = :h"), {"h": newest_a})
+        # An open conflict whose local side is gone.
+        local = sha("# Title\nlocal line\n")
+        conn.execute(text("DELETE FROM blobs WHERE hash = :h"), {"h": local})
         # A gap in the event cursors.
         conn.execute(text("DELETE FROM events WHERE source_id = :s AND cursor = 2"), {"s": source})
         # An orphan current hash: gone.md claims content its history never had.
@@ -65,4 +69,6 @@ def test_each_planted_breach_is_reported(
     assert "BREACH corrupt_blob: blob " + newest_a in out
     assert f"BREACH cursor_gap: source {source}" in out and "missing 2" in out
     assert "BREACH current_not_newest" in out and "'gone.md'" in out
-    assert out.splitlines()[-1] == "8 breaches"
+    assert f"BREACH conflict_side_unreadable: conflict {populated['conflict']}" in out
+    assert f"local {local} is not readable" in out
+    assert out.splitlines()[-1] == "10 breaches"
