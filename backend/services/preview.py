@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
 from backend.merge import (
@@ -34,7 +34,7 @@ from backend.merge import (
     render_partial,
     spans_of_chunks,
 )
-from backend.models import Conflict, Source
+from backend.models import Conflict, Connector, Source, Version
 from backend.services.conflicts import (
     ConflictSides,
     ResolveResult,
@@ -238,3 +238,46 @@ def store_decision(
         resolved_content=decided.text,
         revision=view.conflict.revision,
     )
+
+
+@dataclass(frozen=True)
+class SideAuthors:
+    """Who wrote each side of a conflict, as a person would name them."""
+
+    local: str
+    remote: str
+
+
+def load_side_authors(session: Session, workspace_id: str, conflict_id: object) -> SideAuthors:
+    """Name each side after the version that brought it: a connector's name, Raven, a merge.
+
+    "Remote" is not always Raven: a second folder of the same source writes
+    through its own connector, and a person merging must know whose text it is.
+    """
+    conflict = get_conflict(session, workspace_id, conflict_id)
+    source = get_source(session, workspace_id, conflict.source_id)
+    own = session.get(Connector, source.connector_id) if source.connector_id else None
+    local = _author(session, conflict, conflict.local_hash, own.name if own else "the connector")
+    return SideAuthors(local, _author(session, conflict, conflict.remote_hash, "Raven"))
+
+
+def _author(session: Session, conflict: Conflict, digest: str | None, default: str) -> str:
+    if digest is None:
+        return default
+    statement = (
+        select(Version)
+        .where(Version.file_id == conflict.file_id, Version.hash == digest)
+        .order_by(col(Version.seq).desc())
+    )
+    versions = list(session.exec(statement))
+    # The version stored as this conflict's side, else the latest with that content.
+    version = next((v for v in versions if v.conflict_id == conflict.id), None)
+    version = version or (versions[0] if versions else None)
+    if version is None:
+        return default
+    if version.origin == "raven":
+        return "Raven"
+    if version.origin == "merge":
+        return "Local Sync (a merge)"
+    connector = session.get(Connector, version.connector_id) if version.connector_id else None
+    return connector.name if connector else default

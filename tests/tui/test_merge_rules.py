@@ -9,7 +9,8 @@ from textual.widgets import Static, TextArea
 
 from tests.factories import Api, delete, sha, upsert
 from tests.tui.conftest import BASE, LOCAL, PATH, RAVEN, three_region_conflict
-from tests.tui.helpers import open_merge, text_of, until
+from tests.tui.helpers import text_of, until
+from tests.tui.merge_helpers import _drafts_in_tmp, open_merge  # noqa: F401
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.edit_region import EditRegionScreen

@@ -2,19 +2,20 @@
 
 from typing import Any
 
-from textual.containers import VerticalScroll
-from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import PATH as PATH3
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import open_merge, text_of, until
+from tests.tui.helpers import text_of, until
+from tests.tui.merge_helpers import _drafts_in_tmp, open_merge  # noqa: F401
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.edit_region import EditRegionScreen
 from tui.screens.files import FilesScreen
+from tui.screens.merge import MergeScreen
 from tui.widgets.file_tree import FileTree
-from tui.widgets.merge_region import INSERTED, REMOVED, MergePane, RegionBlock
+from tui.widgets.merge_rows import Side, highlights
+from tui.widgets.merge_view import MergeView
 
 PATH = "notes/long.md"
 FILLER = "".join(f"filler line {n}\n" for n in range(60))
@@ -31,10 +32,15 @@ WITH_MARKERS = (
 """The three-region conflict with region 1 taken from local and 2, 3 left open."""
 
 
-def _styles(block: RegionBlock, style: str) -> list[str]:
-    """The texts of ``block``'s body drawn with ``style``."""
-    plain = block.body.plain
-    return [plain[s.start : s.end] for s in block.body.spans if s.style == style]
+def _words(merge: MergeScreen, region: int, side: Side) -> list[str]:
+    """The words highlighted on ``side`` in the first line of ``region``."""
+    view = merge.query_one(MergeView)
+    assert view.doc is not None
+    row = view.doc.rows[view.doc.region_rows[region][0] + 1]
+    line = row.line(side)
+    assert line is not None
+    text = view.doc.texts[side][line]
+    return [text[a:b] for a, b in highlights(view.doc, row, side)]
 
 
 async def test_changed_words_are_highlighted_per_side(api: Api, make_app: Any) -> None:
@@ -43,14 +49,11 @@ async def test_changed_words_are_highlighted_per_side(api: Api, make_app: Any) -
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         merge = await open_merge(pilot, conflict["id"])
-        local = merge.query_one("#pane-local", MergePane).blocks[1]
-        raven = merge.query_one("#pane-remote", MergePane).blocks[1]
-        base = merge.query_one("#pane-base", MergePane).blocks[1]
-        # Base known: each side against the base, the base's word struck through.
-        assert local.body.plain == "alpha oneLOCAL"
-        assert _styles(local, INSERTED) == ["LOCAL"] and _styles(local, REMOVED) == ["one"]
-        assert _styles(raven, INSERTED) == ["RAVEN"] and _styles(raven, REMOVED) == ["one"]
-        assert base.body.plain == "alpha one" and not base.body.spans
+        # Base known: each side against the base, on its own text; the base marks
+        # the words the sides replaced.
+        assert _words(merge, 1, "local") == ["LOCAL"]
+        assert _words(merge, 1, "remote") == ["RAVEN"]
+        assert _words(merge, 1, "base") == ["one"]
 
 
 async def test_panes_follow_the_current_region(api: Api, make_app: Any) -> None:
@@ -63,27 +66,14 @@ async def test_panes_follow_the_current_region(api: Api, make_app: Any) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         merge = await open_merge(pilot, edit["conflictId"])
         assert merge.region_count == 2
-        panes = [merge.query_one(f"#pane-{side}", MergePane) for side in ("local", "remote")]
-
-        def shows(pane: MergePane, index: int) -> bool:
-            scroller = pane.parent
-            assert isinstance(scroller, VerticalScroll)
-            block = pane.blocks[index]
-            top = scroller.scroll_offset.y
-            y = block.virtual_region.y
-            return top <= y and y + block.outer_size.height <= top + scroller.size.height
-
-        await until(
-            pilot, lambda: all(shows(p, 1) and not shows(p, 2) for p in panes), "region 1 shown"
-        )
+        view = merge.query_one(MergeView)
+        await until(pilot, lambda: view.region_shown(1) and not view.region_shown(2), "region 1")
         await pilot.press("down")
         await until(
-            pilot,
-            lambda: all(shows(p, 2) and not shows(p, 1) for p in panes),
-            "region 2 scrolled in",
+            pilot, lambda: view.region_shown(2) and not view.region_shown(1), "region 2 scrolled in"
         )
         await pilot.press("up")
-        await until(pilot, lambda: all(shows(p, 1) for p in panes), "back to region 1")
+        await until(pilot, lambda: view.region_shown(1), "back to region 1")
 
 
 async def test_clicking_a_region_selects_it(api: Api, make_app: Any) -> None:
@@ -93,19 +83,17 @@ async def test_clicking_a_region_selects_it(api: Api, make_app: Any) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         merge = await open_merge(pilot, conflict["id"])
         assert merge.current == 1
+        view = merge.query_one(MergeView)
 
-        def current(side: str) -> Widget | None:
-            return merge.query_one(f"#pane-{side}", MergePane).current_block
+        def row_of(region: int) -> int:
+            assert view.doc is not None and view.wrapped is not None
+            first = view.doc.region_rows[region][0]
+            return view.wrapped.starts[first + 1] - view.scroll_offset.y
 
-        # Panes scroll to follow the current region: let them settle before clicking.
-        await pilot.wait_for_scheduled_animations()
-        assert await pilot.click("#pane-remote .region-3")
+        assert await pilot.click("#sides", offset=(70, row_of(3)))
         await pilot.pause()
         assert merge.current == 3
-        chosen = [current(side) for side in ("local", "remote")]
-        assert all(b is not None and b.has_class("region-3") for b in chosen)
-        await pilot.wait_for_scheduled_animations()
-        assert await pilot.click("#pane-local .region-2", offset=(3, 1))
+        assert await pilot.click("#sides", offset=(3, row_of(2)))
         await pilot.pause()
         assert merge.current == 2
         await pilot.press("2")  # the keys act on the clicked region
@@ -191,7 +179,8 @@ async def test_the_editor_starts_from_the_choice_and_shows_both_sides(
         area = editor.query_one("#edit-text", TextArea)
         assert area.text == "alpha LOCAL\nalpha RAVEN\n"
         shown = [text_of(s) for s in editor.query(".edit-side Static").results(Static)]
-        assert shown == ["local", "alpha oneLOCAL", "raven", "alpha oneRAVEN"]
+        assert shown[1::2] == ["alpha LOCAL", "alpha RAVEN"]  # each side's own text only
+        assert shown[0].startswith("local") and shown[2].startswith("raven")
         area.text = "alpha BOTH\n"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen is merge, "editor closed")

@@ -2,13 +2,13 @@
 
 The server pairs lines by a line diff, so once a side inserts a line the two
 versions' line numbers differ; the pane must look lines up on the side it draws.
+Each side highlights words of its own text only: another version's words never
+appear in it.
 """
-
-from textual.content import Content
 
 from tests.factories import Api, sha, upsert
 from tui.client import LocalSyncClient, Region, WordChange, WordSegment
-from tui.widgets.merge_region import INSERTED, REMOVED, render_region
+from tui.widgets.merge_rows import Side, region_ranges, word_ranges
 
 PATH = "notes/words.md"
 BASE = "# Plan\n\nthe quick brown fox\njumps over the dog\n\nend\n"
@@ -16,9 +16,14 @@ LOCAL = "# Plan\n\nA new opening line\nthe quick brown fox\njumps over the lazy 
 RAVEN = "# Plan\n\nthe slow brown fox\njumps over the dog\n\nend\n"
 
 
-def _highlights(content: Content) -> list[tuple[str, str]]:
-    """The highlighted pieces of a rendering, with their styles."""
-    return [(content.plain[s.start : s.end], str(s.style)) for s in content.spans]
+def _highlights(region: Region, side: Side, show_base: bool = True) -> list[str]:
+    """The highlighted words of every line of ``side`` in ``region``."""
+    text = {"local": region.local, "remote": region.remote, "base": region.base}[side]
+    return [
+        line[a:b]
+        for offset, line in enumerate(text.splitlines())
+        for a, b in region_ranges(show_base, region, offset, side, line)
+    ]
 
 
 async def _region(api: Api, client: LocalSyncClient) -> Region:
@@ -44,14 +49,9 @@ async def test_an_inserted_line_does_not_shift_the_highlights(
     region = await _region(api, client)
     # Only the inserted line and the inserted word stand out; the unchanged line
     # below the insertion is plain instead of compared with the line above it.
-    assert _highlights(render_region(region, "local")) == [
-        ("A new opening line", INSERTED),
-        ("lazy ", INSERTED),
-    ]
-    assert _highlights(render_region(region, "remote")) == [
-        ("quick", REMOVED),
-        ("slow", INSERTED),
-    ]
+    assert _highlights(region, "local") == ["A new opening line", "lazy "]
+    assert _highlights(region, "remote") == ["slow"]
+    assert _highlights(region, "base") == ["quick"]
 
 
 def test_local_is_the_old_side_and_remote_the_new_one_without_a_base() -> None:
@@ -67,10 +67,11 @@ def test_local_is_the_old_side_and_remote_the_new_one_without_a_base() -> None:
         ),
     )
     region = Region(1, "", "only local\nsame a\n", "same b\n", (change,))
-    # On local the remote's word is shown struck through where it would be.
-    assert _highlights(render_region(region, "local")) == [
-        ("only local", INSERTED),
-        ("a", INSERTED),
-        ("b", REMOVED),
-    ]
-    assert _highlights(render_region(region, "remote")) == [("a", REMOVED), ("b", INSERTED)]
+    # Each side marks its own differing words; neither shows the other's.
+    assert _highlights(region, "local", show_base=False) == ["only local", "a"]
+    assert _highlights(region, "remote", show_base=False) == ["b"]
+
+
+def test_auto_merged_lines_are_compared_word_by_word() -> None:
+    old, new = "## Alice 1:1 section 1", "## Alice 1:1 (edited in Raven) section 1"
+    assert [new[a:b] for a, b in word_ranges(old, new)] == ["(edited in Raven) "]

@@ -1,14 +1,18 @@
-"""The merge result: a read-only text view that draws only the rows on screen.
+"""The merge result: a focusable text view that draws only the rows on screen.
 
-The result is recomputed on every choice, and a long file as one ``Static``
-is re-wrapped as a whole each time (about a second for 5,000 lines), so every
-keypress lagged with the file's length. Here a new text is wrapped once with a
-plain greedy word wrap (cheap on ASCII, cell-aware elsewhere) and each frame
-draws just the visible rows (Textual's line API). Conflict marker lines stand
-out in the theme's error colour.
+The result is recomputed on every choice, so a new text is wrapped with a plain
+greedy word wrap, remembered per line (a choice changes a few lines, not the
+file), and each frame draws just the visible rows (Textual's line API).
+
+A gutter numbers the lines and tags each with where it came from, as the side
+panes do: ``┃`` for a region (marker lines in the error colour until decided),
+``L``/``R``/``=``/``W`` for changes merged automatically. ``follow`` scrolls a
+region into view; with focus, the arrow and page keys scroll.
 """
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len, chop_cells
@@ -18,8 +22,18 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.client import Span, SpanOrigin
+
 MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 _WORDS = re.compile(r"\S+\s*|\s+")
+_TAGS: dict[SpanOrigin, str] = {
+    "UNCHANGED": " ",
+    "LOCAL": "L",
+    "RAVEN": "R",
+    "BOTH": "=",
+    "WORDS": "W",
+    "CONFLICT": "┃",
+}
 
 
 def wrap(line: str, width: int) -> list[str]:
@@ -41,11 +55,60 @@ def wrap(line: str, width: int) -> list[str]:
     return rows
 
 
-class ResultView(ScrollView, can_focus=False):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"result-view--marker", "result-view--note"}
+@dataclass(frozen=True)
+class Stretch:
+    """Lines ``[start, start + count)`` of the result and where they came from."""
+
+    start: int
+    count: int
+    origin: SpanOrigin
+    region: int = 0
+
+
+def stretches(spans: list[Span], regions: dict[int, tuple[int, int]]) -> list[Stretch]:
+    """Where each span lands in a result, given where the server put each region.
+
+    A region's size depends on its decision (and markers while undecided); every
+    other span is as long in the result as the server said it merges to.
+    """
+    out: list[Stretch] = []
+    line = 0
+    for span in spans:
+        if span.origin == "CONFLICT" and span.region is not None:
+            start, count = regions.get(span.region, (line, span.merged_count))
+            out.append(Stretch(start, count, "CONFLICT", span.region))
+            line = start + count
+        else:
+            out.append(Stretch(line, span.merged_count, span.origin))
+            line += span.merged_count
+    return out
+
+
+class ResultView(ScrollView, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "result-view--marker",
+        "result-view--note",
+        "result-view--gutter",
+        "result-view--current",
+        "result-view--decided",
+        "result-view--auto",
+        "result-view--tag-local",
+        "result-view--tag-raven",
+        "result-view--tag-both",
+        "result-view--tag-region",
+    }
     DEFAULT_CSS = """
     ResultView > .result-view--marker { color: $text-error; text-style: bold; }
     ResultView > .result-view--note { color: $text-warning; text-style: bold; }
+    ResultView > .result-view--gutter { color: $text-muted; }
+    ResultView > .result-view--current { background: $accent-muted; }
+    ResultView > .result-view--decided { background: $success-muted 40%; }
+    ResultView > .result-view--auto { background: $primary-muted 50%; }
+    ResultView > .result-view--tag-local { color: $text-primary; text-style: bold; }
+    ResultView > .result-view--tag-raven { color: $text-secondary; text-style: bold; }
+    ResultView > .result-view--tag-both { color: $text-accent; text-style: bold; }
+    ResultView > .result-view--tag-region { color: $text-error; text-style: bold; }
+    ResultView:focus { border: round $accent; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -54,42 +117,132 @@ class ResultView(ScrollView, can_focus=False):
         """What the view shows, as the server computed it."""
         self.note = ""
         """Shown instead of the text, e.g. when the result is that the file is deleted."""
-        self._rows: list[tuple[str, bool]] = []
+        self.stretches: list[Stretch] = []
+        self.current = 0
+        self.decided: set[int] = set()
+        self._lines: list[str] = []
+        self._rows: list[tuple[int, str]] = []
+        """Each visual row: the result line it belongs to and its text."""
+        self._line_rows: list[int] = [0]
+        """First visual row of each result line (one more entry at the end)."""
+        self._starts: list[int] = []
         self._width = 0
+        self._wrapped: dict[str, list[str]] = {}
 
-    def show(self, text: str, note: str = "") -> None:
+    def show(self, text: str, note: str = "", stretches: list[Stretch] | None = None) -> None:
         self.text, self.note = text, note
+        self.stretches = stretches or []
+        self._starts = [s.start for s in self.stretches]
         self._rewrap()
 
+    def mark(self, current: int, decided: set[int]) -> None:
+        self.current, self.decided = current, decided
+        self.refresh()
+
     def on_resize(self) -> None:
-        if self.scrollable_content_region.width != self._width:
+        if self._text_width != self._width:
             self._rewrap()
+            self.follow(self.current)
+
+    @property
+    def _gutter(self) -> int:
+        return len(str(max(len(self._lines), 1))) + 3
+
+    @property
+    def _text_width(self) -> int:
+        return max(self.scrollable_content_region.width - self._gutter, 1)
 
     def _rewrap(self) -> None:
-        self._width = width = self.scrollable_content_region.width
-        if self.note:
-            self._rows = [(row, False) for row in wrap(self.note, width)]
-        else:
-            self._rows = [
-                (row, line.startswith(MARKERS))
-                for line in self.text.splitlines()
-                for row in wrap(line, width)
-            ]
-        self.virtual_size = Size(width, len(self._rows))
+        self._lines = self.note.splitlines() if self.note else self.text.splitlines()
+        width = self._text_width
+        if width != self._width or len(self._wrapped) > 4 * len(self._lines) + 1000:
+            self._wrapped = {}  # rows of another width, or of texts long gone
+        self._width = width
+        cache = self._wrapped
+        rows: list[tuple[int, str]] = []
+        line_rows = []
+        for number, line in enumerate(self._lines):
+            line_rows.append(len(rows))
+            pieces = cache.get(line)
+            if pieces is None:
+                pieces = cache[line] = wrap(line, width)
+            rows.extend((number, piece) for piece in pieces)
+        line_rows.append(len(rows))
+        self._rows, self._line_rows = rows, line_rows
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         self.refresh()
+
+    def on_unmount(self) -> None:
+        self._wrapped = {}
+
+    def region_line(self, index: int) -> int | None:
+        """The result line region ``index`` starts on (0-based)."""
+        for stretch in self.stretches:
+            if stretch.region == index:
+                return stretch.start
+        return None
+
+    def follow(self, index: int) -> None:
+        """Scroll region ``index`` to a third of the way down the view."""
+        line = self.region_line(index)
+        if line is None or line >= len(self._line_rows) - 1:
+            return
+        row = self._line_rows[line]
+        self.scroll_to(y=max(row - self.scrollable_content_region.height // 3, 0), animate=False)
+
+    def _stretch(self, line: int) -> Stretch | None:
+        at = bisect_right(self._starts, line) - 1
+        if at < 0:
+            return None
+        stretch = self.stretches[at]
+        return stretch if line < stretch.start + max(stretch.count, 1) else None
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
-        text, marker = self._rows[index]
+        number, text = self._rows[index]
         style = self.rich_style
         if self.note:
-            style += self._component("result-view--note")
-        elif marker:
-            style += self._component("result-view--marker")
-        return Strip([Segment(text, style)]).adjust_cell_length(width, self.rich_style)
+            return Strip(
+                [Segment(text, style + self._component("result-view--note"))]
+            ).adjust_cell_length(width, style)
+        first = self._line_rows[number] == index
+        stretch = self._stretch(number)
+        line_style, tag, tag_style = self._marks(stretch)
+        line_style = style + line_style
+        if text.startswith(MARKERS) and stretch is not None and stretch.origin == "CONFLICT":
+            text_style = line_style + self._component("result-view--marker")
+        else:
+            text_style = line_style
+        gutter = f"{number + 1:>{self._gutter - 3}} " if first else " " * (self._gutter - 2)
+        segments = [
+            Segment(gutter, line_style + self._component("result-view--gutter")),
+            Segment(tag, line_style + tag_style),
+            Segment(" ", line_style),
+            Segment(text, text_style),
+        ]
+        return Strip(segments).adjust_cell_length(width, line_style)
+
+    def _marks(self, stretch: Stretch | None) -> tuple[Style, str, Style]:
+        if stretch is None or stretch.origin == "UNCHANGED":
+            return Style(), " ", Style()
+        tag = _TAGS[stretch.origin]
+        if stretch.origin == "CONFLICT":
+            if stretch.region == self.current:
+                line = self._component("result-view--current")
+            elif stretch.region in self.decided:
+                line = self._component("result-view--decided")
+            else:
+                line = Style()
+            return line, tag, self._component("result-view--tag-region")
+        name = {"LOCAL": "tag-local", "RAVEN": "tag-raven"}.get(stretch.origin, "tag-both")
+        return (
+            self._component("result-view--auto"),
+            tag,
+            self._component(f"result-view--{name}"),
+        )
 
     def _component(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)

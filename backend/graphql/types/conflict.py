@@ -314,6 +314,12 @@ class ResolutionPreview:
     )
 
 
+@strawberry.type(description="Who wrote each side: a connector's name, Raven, or a merge.")
+class SideAuthors:
+    local: str
+    remote: str
+
+
 @strawberry.type
 class Conflict:
     row: strawberry.Private[ConflictRow]
@@ -376,6 +382,14 @@ class Conflict:
     @strawberry.field(description="The Raven side; null when the file is deleted there.")
     async def remote(self, info: Info[Context, None]) -> str | None:
         return await self._blob(info, self.remote_hash)
+
+    @strawberry.field(description="Who wrote each side, for labelling them.")
+    async def side_authors(self, info: Info[Context, None]) -> SideAuthors:
+        ctx = info.context
+        found = await ctx.read(
+            lambda s: preview_service.load_side_authors(s, ctx.workspace_id, self.row.id)
+        )
+        return SideAuthors(local=found.local, remote=found.remote)
 
     @strawberry.field(description="Diff, merge regions and the text with conflict markers.")
     async def preview(self, info: Info[Context, None], context_lines: int = 3) -> ConflictPreview:
