@@ -200,6 +200,8 @@ class VersionInfo:
     size: int
     deleted: bool
     conflict_id: str | None
+    after: str | None = None
+    """Where this version sits in the history listing (the cursor before it), to fetch it alone."""
 
 
 @dataclass(frozen=True)
@@ -291,28 +293,6 @@ class Chunk:
     region: Region | None
 
 
-SpanOrigin = Literal["UNCHANGED", "LOCAL", "RAVEN", "BOTH", "WORDS", "CONFLICT"]
-
-
-@dataclass(frozen=True)
-class Span:
-    """One stretch of the merge, aligned across the versions (0-based first lines).
-
-    ``origin`` says who changed it: nobody, one side (merged automatically), both
-    alike, both with word edits that merged, or nobody could (a region to decide).
-    """
-
-    origin: SpanOrigin
-    base_start: int
-    base_count: int
-    local_start: int
-    local_count: int
-    remote_start: int
-    remote_count: int
-    merged_count: int
-    region: int | None
-
-
 @dataclass(frozen=True)
 class ConflictDetail:
     id: str
@@ -325,12 +305,10 @@ class ConflictDetail:
     local: str | None
     remote: str | None
     base_known: bool
+    chunks: list[Chunk]
     regions: list[Region]
-    spans: list[Span]
-    created_at: datetime | None = None
+    merged_with_markers: str
     resolution: str | None = None
-    authors: tuple[str, str] = ("local", "Raven")
-    """Who wrote the local and the remote side (a connector's name, Raven, a merge)."""
 
 
 @dataclass(frozen=True)
@@ -349,8 +327,6 @@ class Decision:
 class ResolutionPreview:
     text: str
     unresolved: int
-    regions: dict[int, tuple[int, int]] = field(default_factory=dict)
-    """Where each region sits in ``text``: 0-based first line and line count."""
 
 
 @dataclass(frozen=True)
@@ -425,10 +401,17 @@ _VERSIONS = gql(
   source(id: $id) {
     file(path: $path) {
       versions(first: $first, after: $after) {
-        nodes { seq hash origin recordedAt size deleted conflictId }
+        edges { cursor node { seq hash origin recordedAt size deleted conflictId } }
         pageInfo { hasNextPage endCursor }
       }
     }
+  }
+}"""
+)
+_VERSION_CONTENT = gql(
+    """query VersionContent($id: ID!, $path: String!, $after: String) {
+  source(id: $id) {
+    file(path: $path) { versions(first: 1, after: $after) { nodes { hash content } } }
   }
 }"""
 )
@@ -462,28 +445,24 @@ _SOURCE_CONFLICTS = gql(
     "query SourceConflicts($id: ID!, $first: Int!, $after: String) {"
     " source(id: $id) { conflicts(first: $first, after: $after) {" + _CONFLICT_PAGE + "} } }"
 )
-_WORDS = "wordChanges { old new oldOffset newOffset segments { kind text } }"
-_CONFLICT_QUERY = """query Conflict($id: ID!) {
+_REGION = (
+    "index base local remote wordChanges { old new oldOffset newOffset segments { kind text } }"
+)
+_CONFLICT = gql(
+    """query Conflict($id: ID!) {
   conflict(id: $id) {
-    id sourceId path status reason revision createdAt base local remote resolution
-    sideAuthors { local remote }
+    id sourceId path status reason revision base local remote resolution
     preview {
-      baseKnown
-      spans {
-        origin baseLine baseCount localLine localCount remoteLine remoteCount mergedCount region
-      }
-      regions { index base local remote WORDS }
+      baseKnown mergedWithMarkers
+      regions { REGION }
+      chunks { stable region { REGION } }
     }
   }
-}"""
-_CONFLICT = gql(_CONFLICT_QUERY.replace("WORDS", _WORDS))
-_CONFLICT_PLAIN = gql(_CONFLICT_QUERY.replace("WORDS", ""))
-"""The same without word changes: what a dense merge still fits in when they do not."""
+}""".replace("REGION", _REGION)
+)
 _APPLY = gql(
     """query Apply($id: ID!, $decisions: [RegionDecisionInput!]!) {
-  conflict(id: $id) {
-    applyDecisions(decisions: $decisions) { text unresolved regions { index line count } }
-  }
+  conflict(id: $id) { applyDecisions(decisions: $decisions) { text unresolved } }
 }"""
 )
 _RESOLVE = gql(
@@ -625,10 +604,28 @@ class LocalSyncClient:
             if node is None:
                 raise NotFound(f"{path} is not in this source", "NOT_FOUND")
             page = node["versions"]
-            found.extend(_version(v) for v in page["nodes"])
+            for edge in page["edges"]:
+                found.append(_version(edge["node"], after))
+                after = edge["cursor"]
             if not page["pageInfo"]["hasNextPage"]:
                 return found
             after = page["pageInfo"]["endCursor"]
+
+    async def version_content(self, source_id: str, path: str, version: VersionInfo) -> str | None:
+        """The whole content of one ``version`` of ``path`` (``None`` for a deletion).
+
+        Fetched alone, as the one entry of the history after ``version.after``,
+        so previewing a version never carries the text of the others.
+        """
+        data = await self._execute(_VERSION_CONTENT, id=source_id, path=path, after=version.after)
+        node = data["source"]["file"]
+        if node is None:
+            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        nodes = node["versions"]["nodes"]
+        if not nodes or nodes[0]["hash"] != version.hash:
+            raise NotFound(f"This version of {path} is no longer in its history", "NOT_FOUND")
+        content: str | None = nodes[0]["content"]
+        return content
 
     async def diff(self, source_id: str, path: str, from_hash: str, to_hash: str) -> FileDiff:
         data = await self._execute(
@@ -694,9 +691,8 @@ class LocalSyncClient:
             nodes.extend(page["nodes"])
         return nodes
 
-    async def conflict(self, conflict_id: str, *, word_changes: bool = True) -> ConflictDetail:
-        """The conflict, its sides and merge spans; ``word_changes=False`` asks for less."""
-        data = await self._execute(_CONFLICT if word_changes else _CONFLICT_PLAIN, id=conflict_id)
+    async def conflict(self, conflict_id: str) -> ConflictDetail:
+        data = await self._execute(_CONFLICT, id=conflict_id)
         node = data["conflict"]
         preview = node["preview"]
         return ConflictDetail(
@@ -710,11 +706,13 @@ class LocalSyncClient:
             local=node["local"],
             remote=node["remote"],
             resolution=node["resolution"],
-            created_at=_time(node["createdAt"]),
-            authors=(node["sideAuthors"]["local"], node["sideAuthors"]["remote"]),
             base_known=preview["baseKnown"],
+            merged_with_markers=preview["mergedWithMarkers"],
             regions=[_region(r) for r in preview["regions"]],
-            spans=[_span(s) for s in preview["spans"]],
+            chunks=[
+                Chunk(c["stable"], _region(c["region"]) if c["region"] else None)
+                for c in preview["chunks"]
+            ],
         )
 
     async def apply_decisions(
@@ -724,8 +722,7 @@ class LocalSyncClient:
             _APPLY, id=conflict_id, decisions=[d.to_input() for d in decisions]
         )
         node = data["conflict"]["applyDecisions"]
-        regions = {r["index"]: (r["line"] - 1, r["count"]) for r in node["regions"]}
-        return ResolutionPreview(node["text"], node["unresolved"], regions)
+        return ResolutionPreview(node["text"], node["unresolved"])
 
     async def resolve_conflict(
         self,
@@ -902,25 +899,11 @@ def _region(node: Mapping[str, Any]) -> Region:
     return Region(node["index"], node["base"], node["local"], node["remote"], changes)
 
 
-def _span(node: Mapping[str, Any]) -> Span:
-    return Span(
-        origin=node["origin"],
-        base_start=node["baseLine"] - 1,
-        base_count=node["baseCount"],
-        local_start=node["localLine"] - 1,
-        local_count=node["localCount"],
-        remote_start=node["remoteLine"] - 1,
-        remote_count=node["remoteCount"],
-        merged_count=node["mergedCount"],
-        region=node["region"],
-    )
-
-
 def _file_info(node: Mapping[str, Any]) -> FileInfo:
     return FileInfo(node["path"], node["state"], node["hash"], node["size"], node["openConflictId"])
 
 
-def _version(node: Mapping[str, Any]) -> VersionInfo:
+def _version(node: Mapping[str, Any], after: str | None = None) -> VersionInfo:
     return VersionInfo(
         seq=node["seq"],
         hash=node["hash"],
@@ -929,6 +912,7 @@ def _version(node: Mapping[str, Any]) -> VersionInfo:
         size=node["size"],
         deleted=node["deleted"],
         conflict_id=node["conflictId"],
+        after=after,
     )
 
 

@@ -1,23 +1,27 @@
-"""Restoring a version writes to every synced folder, so it asks first; r only reloads."""
+"""History: versions previewed whole or as diffs, list keys, and restoring (which asks first)."""
 
 from typing import Any
 
+from textual.widgets import ContentSwitcher
+
 from tests.factories import Api, sha, upsert
-from tests.tui.helpers import until
+from tests.tui.helpers import text_of, until
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.history import HistoryScreen
+from tui.screens.history import FIRST_VERSION_NOTE, HistoryScreen
 from tui.screens.sources import SourcesScreen
+from tui.widgets.diff_view import DiffView
+from tui.widgets.note_view import NoteView
 from tui.widgets.version_list import VersionList
 
 
-async def _history(pilot: Any, app: Any, path: str) -> VersionList:
+async def _history(pilot: Any, app: Any, path: str, count: int = 2) -> VersionList:
     await until(pilot, lambda: getattr(app.screen, "sources", None), "sources loaded")
     sources = app.screen
     assert isinstance(sources, SourcesScreen)
     history = HistoryScreen(sources.sources[0], path)
     await app.push_screen(history)
     versions = history.query_one(VersionList)
-    await until(pilot, lambda: versions.row_count == 2 and versions.has_focus, "versions shown")
+    await until(pilot, lambda: versions.row_count == count and versions.has_focus, "versions shown")
     return versions
 
 
@@ -59,3 +63,61 @@ async def test_restore_on_an_import_only_source_is_explained(api: Api, make_app:
         assert not isinstance(app.screen, ConfirmScreen)
     assert api.file(sid, "a.md")["content"] == "two\n"
     assert len(api.history(sid, "a.md")) == 2
+
+
+V1 = "# Plan\n\n- milk\n"
+V2 = "# Plan\n\n- oat milk\n- bread\n"
+V3 = "# Plan\n\n- bread\n"
+
+
+async def test_end_home_and_j_k_move_the_cursor_and_q_goes_back(api: Api, make_app: Any) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", V1))
+    api.push(sid, upsert("a.md", V2, base=sha(V1)))
+    api.push(sid, upsert("a.md", V3, base=sha(V2)))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        versions = await _history(pilot, app, "a.md", 3)
+        await pilot.press("end")
+        await until(pilot, lambda: versions.cursor_row == 2, "End: the oldest version")
+        await pilot.press("home")
+        await until(pilot, lambda: versions.cursor_row == 0, "Home: the newest version")
+        await pilot.press("j", "j", "k")
+        await until(pilot, lambda: versions.cursor_row == 1, "j, j, k: one down")
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "q: back")
+
+
+async def test_the_cursor_shows_a_version_whole_and_d_its_diff_with_the_parent(
+    api: Api, make_app: Any
+) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", V1))
+    api.push(sid, upsert("a.md", V2, base=sha(V1)))
+    api.push(sid, upsert("a.md", V3, base=sha(V2)))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _history(pilot, app, "a.md", 3)
+        history = app.screen
+        whole = history.query_one("#version", NoteView)
+        switcher = history.query_one("#history-view", ContentSwitcher)
+        diff = history.query_one("#diff", DiffView)
+        await until(pilot, lambda: whole.text == V3 and whole.complete, "newest shown whole")
+
+        await pilot.press("down")
+        await until(pilot, lambda: whole.text == V2 and whole.complete, "version 2 whole")
+        assert switcher.current == "version-box"
+        assert any("oat milk" in line.text for line in whole.lines)
+
+        await pilot.press("d")
+        await until(pilot, lambda: switcher.current == "diff-box", "diff shown")
+        await until(pilot, lambda: "+- oat milk" in text_of(diff), "diff of 2 against 1")
+        assert "-- milk" in text_of(diff) and "+- bread" in text_of(diff)
+
+        await pilot.press("up")  # the diff follows the cursor: 3 against 2
+        await until(pilot, lambda: "-- oat milk" in text_of(diff), "diff of 3 against 2")
+
+        await pilot.press("end")  # the first version has nothing before it
+        await until(pilot, lambda: whole.text == FIRST_VERSION_NOTE, "first version explained")
+        await pilot.press("d")
+        await until(pilot, lambda: whole.text == V1 and whole.complete, "version 1 whole")

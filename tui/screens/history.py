@@ -1,19 +1,33 @@
-"""A file's versions; two marked versions show their diff; R restores one (after asking)."""
+"""A file's versions, the one under the cursor shown whole or as its diff; R restores one.
 
-from typing import ClassVar
+As in tig, the version under the cursor is shown once the cursor rests there
+(``PREVIEW_DELAY``): whole, or, after d, as the diff against its parent. Two
+versions marked with space show the diff between them. Every preview is one
+exclusive load: a newer choice cancels an older one still on its way.
+"""
+
+from typing import ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.containers import Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, DataTable, Static
 
-from tui.client import SourceInfo, VersionInfo
+from tui.client import FileDiff, SourceInfo, VersionInfo
 from tui.screens.base import BaseScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.files import PREVIEW_DELAY
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.diff_view import DiffView
+from tui.widgets.note_view import NoteView
 from tui.widgets.version_list import VersionList
+
+DELETION_NOTE = "This version is the file's deletion: it has no content."
+FIRST_VERSION_NOTE = "This is the first version with content: there is nothing before it."
+
+Mode = Literal["whole", "diff"]
 
 
 class HistoryScreen(BaseScreen[None]):
@@ -21,6 +35,8 @@ class HistoryScreen(BaseScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
+        Binding("d", "toggle_diff", "Diff with parent / whole"),
         Binding("R", "restore", "Restore version"),
         Binding("r", "reload", "Reload"),
     ]
@@ -29,12 +45,20 @@ class HistoryScreen(BaseScreen[None]):
         super().__init__()
         self.source = source
         self.path = path
+        self.mode: Mode = "whole"
+        """How the version under the cursor is shown; d switches."""
+        self.wanted: tuple[object, ...] | None = None
+        """What is shown or loading in the lower pane: the same choice again loads nothing."""
+        self._preview: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.source.name} · history of {self.path}", classes="screen-title")
         yield VersionList(id="versions", clock=self.localsync.clock)
-        with VerticalScroll(id="diff-box"):
-            yield DiffView(id="diff")
+        with ContentSwitcher(initial="version-box", id="history-view"):
+            with Vertical(id="version-box"):
+                yield NoteView(id="version")
+            with VerticalScroll(id="diff-box"):
+                yield DiffView(id="diff")
         yield BottomBar()
 
     def on_mount(self) -> None:
@@ -43,6 +67,7 @@ class HistoryScreen(BaseScreen[None]):
         self.reload()
 
     def reload(self) -> None:
+        self.wanted = None
         self._load()
 
     def action_back(self) -> None:
@@ -55,21 +80,89 @@ class HistoryScreen(BaseScreen[None]):
             return
         self.query_one("#versions", VersionList).show(versions)
 
+    # -- what the lower pane shows
+
+    @on(DataTable.RowHighlighted, "#versions")
+    def _highlighted(self) -> None:
+        self._cancel_preview()
+        timer: Timer | None = None
+
+        def due() -> None:
+            # A stopped timer may have queued this call already: only the latest counts.
+            if self._preview is timer:
+                self._show_current()
+
+        timer = self._preview = self.set_timer(PREVIEW_DELAY, due)
+
+    def _cancel_preview(self) -> None:
+        if self._preview is not None:
+            self._preview.stop()
+            self._preview = None
+
+    def _show_current(self) -> None:
+        self._preview = None
+        versions = self.query_one("#versions", VersionList)
+        version = versions.current
+        if version is None:
+            return
+        wanted = (self.mode, version.seq, version.hash)
+        if wanted == self.wanted:
+            return
+        self.wanted = wanted
+        parent = versions.parent_of(version)
+        if version.hash is None:
+            self._note(DELETION_NOTE, version)
+        elif self.mode == "whole":
+            self._show_whole(version)
+        elif parent is None or parent.hash is None:
+            self._note(FIRST_VERSION_NOTE, version)
+        else:
+            self._diff(parent.hash, version.hash)
+
+    def action_toggle_diff(self) -> None:
+        self.mode = "diff" if self.mode == "whole" else "whole"
+        self._cancel_preview()
+        self._show_current()
+
     @on(VersionList.PairChosen)
     def _pair(self, message: VersionList.PairChosen) -> None:
-        self._diff(message.older, message.newer)
-
-    @work(exclusive=True, group="diff")
-    async def _diff(self, older: VersionInfo, newer: VersionInfo) -> None:
+        self._cancel_preview()
+        older, newer = message.older, message.newer
         if older.hash is None or newer.hash is None:
             self.notify("A deleted version has no content to compare.", severity="warning")
             return
-        diff = await self.fetch(
-            self.client.diff(self.source.id, self.path, older.hash, newer.hash), "#diff-box"
+        self.wanted = ("pair", older.seq, newer.seq)
+        self._diff(older.hash, newer.hash)
+
+    def _note(self, text: str, version: VersionInfo) -> None:
+        self.workers.cancel_group(self, "preview")
+        self.query_one("#version", NoteView).show(text, f"note {version.seq} {text}")
+        self.query_one("#history-view", ContentSwitcher).current = "version-box"
+
+    @work(exclusive=True, group="preview")
+    async def _show_whole(self, version: VersionInfo) -> None:
+        content = await self.fetch(
+            self.client.version_content(self.source.id, self.path, version), "#history-view"
+        )
+        if content is None:
+            self.wanted = None  # failed (or a deletion after all): the same choice retries
+            return
+        self.query_one("#version", NoteView).show(content, f"version {version.seq}")
+        self.query_one("#history-view", ContentSwitcher).current = "version-box"
+
+    @work(exclusive=True, group="preview")
+    async def _diff(self, older: str, newer: str) -> None:
+        diff: FileDiff | None = await self.fetch(
+            self.client.diff(self.source.id, self.path, older, newer), "#history-view"
         )
         if diff is None:
+            self.wanted = None
             return
         self.query_one("#diff", DiffView).show(diff)
+        self.query_one("#diff-box", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#history-view", ContentSwitcher).current = "diff-box"
+
+    # -- restoring
 
     def action_restore(self) -> None:
         version = self.query_one("#versions", VersionList).current

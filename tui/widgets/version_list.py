@@ -18,7 +18,15 @@ def _size(n: int) -> str:
 
 
 class VersionList(DataTable[str | Text]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "mark", "Mark for diff")]
+    """Newest first. Home and End go to the newest and oldest version; j and k move too."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "mark", "Mark for diff"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("home", "scroll_top", "Newest", show=False),
+        Binding("end", "scroll_bottom", "Oldest", show=False),
+    ]
 
     @dataclass
     class PairChosen(Message):
@@ -66,9 +74,14 @@ class VersionList(DataTable[str | Text]):
 
     @property
     def current(self) -> VersionInfo | None:
-        if not self.versions or self.cursor_row < 0:
+        if not self.versions or not 0 <= self.cursor_row < len(self.versions):
             return None
         return self.versions[self.cursor_row]
+
+    def parent_of(self, version: VersionInfo) -> VersionInfo | None:
+        """The newest version older than ``version`` that has content: what it changed from."""
+        older = self.versions[self.versions.index(version) + 1 :]
+        return next((v for v in older if v.hash is not None), None)
 
     def action_mark(self) -> None:
         row = self.cursor_row
