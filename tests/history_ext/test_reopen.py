@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.factories import Api, assert_error, sha, upsert
+from tests.factories import Api, assert_error, delete, sha, upsert
 from tests.graphql.conftest import Gq
 
 REOPEN = "sources/conflicts/reopen"
@@ -169,3 +169,36 @@ def test_reopen_refuses_when_what_was_current_is_gone_from_history(
 
     assert_error(api.post(REOPEN, {"conflictId": clash["id"]}), 409, "HISTORY_INCOMPLETE")
     assert api.deltas(sid, cursor) == []
+
+
+def test_reopen_brings_back_a_delete_that_was_current(api: Api) -> None:
+    """The file was deleted when the conflict opened: reopening deletes it again."""
+    sid = api.source()["id"]
+    api.push(sid, upsert("d.md", "v1\n"))
+    api.push(sid, delete("d.md", sha("v1\n")))
+    clash = api.push(sid, upsert("d.md", "v2\n", base=sha("v1\n")))["results"][0]
+    assert clash["status"] == "conflict"
+    api.resolve(clash["conflictId"], "keep_local")
+    cursor = api.deltas(sid)[-1]["cursor"]
+
+    answer = api.call(REOPEN, {"conflictId": clash["conflictId"]})
+
+    assert answer["hash"] is None
+    assert [e["type"] for e in api.deltas(sid, cursor)] == ["conflict.opened", "file.delete"]
+    file = api.file(sid, "d.md")
+    assert file["state"] == "conflict" and file["hash"] is None
+    assert api.history(sid, "d.md")[0]["deleted"] is True
+    api.resolve(clash["conflictId"], "keep_local")
+    assert api.file(sid, "d.md")["hash"] == sha("v2\n")
+
+
+def test_a_conflict_whose_sides_converged_does_not_reopen(api: Api) -> None:
+    sid = api.source()["id"]
+    clash = api.open_conflict(sid)
+    converged = api.push(sid, upsert(clash["path"], clash["remote"], base=sha(clash["base"])))
+    assert converged["results"][0]["status"] == "applied"
+    assert api.conflicts(sid, status="resolved")[0]["resolution"] == "converged"
+
+    response = api.post(REOPEN, {"conflictId": clash["id"]})
+
+    assert_error(response, 409, "CONFLICT_CONVERGED")
