@@ -293,6 +293,28 @@ class Chunk:
     region: Region | None
 
 
+SpanOrigin = Literal["UNCHANGED", "LOCAL", "RAVEN", "BOTH", "WORDS", "CONFLICT"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """One stretch of the merge, aligned across the versions (0-based first lines).
+
+    ``origin`` says who changed it: nobody, one side (merged automatically), both
+    alike, both with word edits that merged, or nobody could (a region to decide).
+    """
+
+    origin: SpanOrigin
+    base_start: int
+    base_count: int
+    local_start: int
+    local_count: int
+    remote_start: int
+    remote_count: int
+    merged_count: int
+    region: int | None
+
+
 @dataclass(frozen=True)
 class ConflictDetail:
     id: str
@@ -305,10 +327,12 @@ class ConflictDetail:
     local: str | None
     remote: str | None
     base_known: bool
-    chunks: list[Chunk]
     regions: list[Region]
-    merged_with_markers: str
+    spans: list[Span]
+    created_at: datetime | None = None
     resolution: str | None = None
+    authors: tuple[str, str] = ("local", "Raven")
+    """Who wrote the local and the remote side (a connector's name, Raven, a merge)."""
 
 
 @dataclass(frozen=True)
@@ -327,6 +351,8 @@ class Decision:
 class ResolutionPreview:
     text: str
     unresolved: int
+    regions: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Where each region sits in ``text``: 0-based first line and line count."""
 
 
 @dataclass(frozen=True)
@@ -445,24 +471,28 @@ _SOURCE_CONFLICTS = gql(
     "query SourceConflicts($id: ID!, $first: Int!, $after: String) {"
     " source(id: $id) { conflicts(first: $first, after: $after) {" + _CONFLICT_PAGE + "} } }"
 )
-_REGION = (
-    "index base local remote wordChanges { old new oldOffset newOffset segments { kind text } }"
-)
-_CONFLICT = gql(
-    """query Conflict($id: ID!) {
+_WORDS = "wordChanges { old new oldOffset newOffset segments { kind text } }"
+_CONFLICT_QUERY = """query Conflict($id: ID!) {
   conflict(id: $id) {
-    id sourceId path status reason revision base local remote resolution
+    id sourceId path status reason revision createdAt base local remote resolution
+    sideAuthors { local remote }
     preview {
-      baseKnown mergedWithMarkers
-      regions { REGION }
-      chunks { stable region { REGION } }
+      baseKnown
+      spans {
+        origin baseLine baseCount localLine localCount remoteLine remoteCount mergedCount region
+      }
+      regions { index base local remote WORDS }
     }
   }
-}""".replace("REGION", _REGION)
-)
+}"""
+_CONFLICT = gql(_CONFLICT_QUERY.replace("WORDS", _WORDS))
+_CONFLICT_PLAIN = gql(_CONFLICT_QUERY.replace("WORDS", ""))
+"""The same without word changes: what a dense merge still fits in when they do not."""
 _APPLY = gql(
     """query Apply($id: ID!, $decisions: [RegionDecisionInput!]!) {
-  conflict(id: $id) { applyDecisions(decisions: $decisions) { text unresolved } }
+  conflict(id: $id) {
+    applyDecisions(decisions: $decisions) { text unresolved regions { index line count } }
+  }
 }"""
 )
 _RESOLVE = gql(
@@ -691,8 +721,9 @@ class LocalSyncClient:
             nodes.extend(page["nodes"])
         return nodes
 
-    async def conflict(self, conflict_id: str) -> ConflictDetail:
-        data = await self._execute(_CONFLICT, id=conflict_id)
+    async def conflict(self, conflict_id: str, *, word_changes: bool = True) -> ConflictDetail:
+        """The conflict, its sides and merge spans; ``word_changes=False`` asks for less."""
+        data = await self._execute(_CONFLICT if word_changes else _CONFLICT_PLAIN, id=conflict_id)
         node = data["conflict"]
         preview = node["preview"]
         return ConflictDetail(
@@ -706,13 +737,11 @@ class LocalSyncClient:
             local=node["local"],
             remote=node["remote"],
             resolution=node["resolution"],
+            created_at=_time(node["createdAt"]),
+            authors=(node["sideAuthors"]["local"], node["sideAuthors"]["remote"]),
             base_known=preview["baseKnown"],
-            merged_with_markers=preview["mergedWithMarkers"],
             regions=[_region(r) for r in preview["regions"]],
-            chunks=[
-                Chunk(c["stable"], _region(c["region"]) if c["region"] else None)
-                for c in preview["chunks"]
-            ],
+            spans=[_span(s) for s in preview["spans"]],
         )
 
     async def apply_decisions(
@@ -722,7 +751,8 @@ class LocalSyncClient:
             _APPLY, id=conflict_id, decisions=[d.to_input() for d in decisions]
         )
         node = data["conflict"]["applyDecisions"]
-        return ResolutionPreview(node["text"], node["unresolved"])
+        regions = {r["index"]: (r["line"] - 1, r["count"]) for r in node["regions"]}
+        return ResolutionPreview(node["text"], node["unresolved"], regions)
 
     async def resolve_conflict(
         self,
@@ -897,6 +927,20 @@ def _region(node: Mapping[str, Any]) -> Region:
         for c in node.get("wordChanges") or ()
     )
     return Region(node["index"], node["base"], node["local"], node["remote"], changes)
+
+
+def _span(node: Mapping[str, Any]) -> Span:
+    return Span(
+        origin=node["origin"],
+        base_start=node["baseLine"] - 1,
+        base_count=node["baseCount"],
+        local_start=node["localLine"] - 1,
+        local_count=node["localCount"],
+        remote_start=node["remoteLine"] - 1,
+        remote_count=node["remoteCount"],
+        merged_count=node["mergedCount"],
+        region=node["region"],
+    )
 
 
 def _file_info(node: Mapping[str, Any]) -> FileInfo:
