@@ -37,11 +37,14 @@ class SlowClient(LocalSyncClient):
 
 
 def shown(widget: Widget) -> list[bool]:
-    """Records each time ``widget`` starts loading, however briefly.
+    """Records that ``widget`` is loading now or starts to later, however briefly.
 
-    Polling could miss a short indicator on a loaded machine; a watcher cannot.
+    An indicator may be up for a moment only (a load cancelled by a newer one
+    takes its indicator down), so polling for it can miss it on a loaded
+    machine; this record only grows, so waiting for it is waiting for a state
+    that stays.
     """
-    seen: list[bool] = []
+    seen: list[bool] = [True] if widget.loading else []
     widget.watch(widget, "loading", lambda on: seen.append(True) if on else None, init=False)
     return seen
 
@@ -56,16 +59,18 @@ async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_
         sources = app.screen
         assert isinstance(sources, SourcesScreen)
         table = sources.query_one("#sources")
-        await until(pilot, lambda: table.loading, "sources loading")
+        table_shown = shown(table)
         await until(pilot, lambda: sources.sources and not table.loading, "sources loaded")
+        assert table_shown
 
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen), "inbox")
         inbox = app.screen
         assert isinstance(inbox, InboxScreen)
         conflicts = inbox.query_one("#conflicts")
-        await until(pilot, lambda: conflicts.loading, "inbox loading")
+        conflicts_shown = shown(conflicts)
         await until(pilot, lambda: inbox.conflicts and not conflicts.loading, "inbox loaded")
+        assert conflicts_shown
 
         merge = MergeScreen(conflict["id"])
         await app.push_screen(merge)
@@ -99,7 +104,8 @@ async def test_keys_still_work_after_a_slow_load(
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
         tree = app.screen.query_one(FileTree)
-        await until(pilot, lambda: tree.loading, "indicator shown")
+        tree_shown = shown(tree)
+        await until(pilot, lambda: tree_shown, "indicator shown")
         slow.hold = None
         release.set()
         await until(pilot, lambda: len(tree.files) == 2 and not tree.loading, "files loaded")
