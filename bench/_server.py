@@ -73,6 +73,30 @@ def fresh_postgres_database(base_url: str, prefix: str = "localsync_bench") -> I
         admin.dispose()
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User+system CPU seconds of one live process (Linux ``/proc``)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(parent: int) -> list[int]:
+    """Live children of ``parent`` (``serve --workers`` runs its workers as children)."""
+    children: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:  # ppid (field 4)
+            children.append(int(stat.parent.name))
+    return children
+
+
 class ServerProcess:
     """``localsync serve`` on a free loopback port, in its own process and data dir.
 
@@ -85,7 +109,9 @@ class ServerProcess:
         secret: str = BENCH_SECRET,
         log_level: str = "warning",
         extra_env: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers
         self.database_url = database_url
         self.secret = secret
         self.log_level = log_level
@@ -131,6 +157,8 @@ class ServerProcess:
         ]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         log_file = self.log_path.open("wb")
         try:
             self.proc = subprocess.Popen(
@@ -162,19 +190,18 @@ class ServerProcess:
             time.sleep(0.05)
 
     def cpu_seconds(self) -> float | None:
-        """User+system CPU the server process has used (Linux ``/proc``; None elsewhere).
+        """User+system CPU the server has used, its worker processes included (Linux
+        ``/proc``; None elsewhere).
 
         Robust to other load on the machine, unlike wall-clock throughput.
         """
         if self.proc is None:
             return None
-        try:
-            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        except OSError:
+        pids = [self.proc.pid, *child_pids(self.proc.pid)]
+        times = [process_cpu_seconds(pid) for pid in pids]
+        if times[0] is None:
             return None
-        fields = stat.rpartition(")")[2].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return sum(t for t in times if t is not None)
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -16,7 +16,11 @@ Clients reconnect with a fresh token and resume from their cursor.
 Subscriptions are counted per connection and per token over this process's
 connections; one past either cap is refused (``extensions.code``
 TOO_MANY_REQUESTS, ``reason`` TOO_MANY_SUBSCRIPTIONS) while the open ones carry
-on, and a subscription that ends, however it ends, frees its slot.
+on, and a subscription that ends, however it ends, frees its slot. With
+``serve --workers N`` each worker counts its own connections, so one token may
+hold up to N times the cap in all: counting across processes would cost a
+shared store for every subscribe, and an idle subscription now costs nothing
+but its memory (``backend.live_signal``).
 """
 
 import asyncio

@@ -5,7 +5,8 @@ finish no sooner than two at a time, but every other request's thread then
 waits behind all twenty for its turn: a read holding a pooled connection holds
 it that much longer, and ``/healthz`` answers in seconds. So merges take turns,
 and the limit belongs to the process, as the interpreter lock does (it is not a
-setting).
+setting). ``serve --workers N`` runs N interpreters, so 2 x N computations in all,
+each worker with its own queue bound.
 
 The wait for a turn happens on the event loop, not in a worker thread: a
 thread parked on a lock would hold one of the shared worker threads that sync
