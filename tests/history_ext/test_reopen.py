@@ -202,3 +202,24 @@ def test_a_conflict_whose_sides_converged_does_not_reopen(api: Api) -> None:
     response = api.post(REOPEN, {"conflictId": clash["id"]})
 
     assert_error(response, 409, "CONFLICT_CONVERGED")
+
+
+def test_reopening_a_resolution_that_deleted_the_file_counts_it_again(api: Api) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("keep.md", "k\n"), upsert("gone.md", "v1\n"))
+    api.update(sid, "gone.md", "raven\n", base=sha("v1\n"))
+    clash = api.push(sid, delete("gone.md", sha("v1\n")))["results"][0]
+    assert clash["status"] == "conflict"
+
+    def counted() -> tuple[int, int]:
+        (source,) = [s for s in api.sources() if s["id"] == sid]
+        return source["fileCount"], source["openConflicts"]
+
+    assert counted() == (2, 1)
+    api.resolve(clash["conflictId"], "keep_local")  # the delete wins
+    assert counted() == (1, 0)
+    api.call(REOPEN, {"conflictId": clash["conflictId"]})
+    assert counted() == (2, 1)
+    assert api.file(sid, "gone.md")["hash"] == sha("raven\n")
+    api.resolve(clash["conflictId"], "keep_local")
+    assert counted() == (1, 0)
