@@ -1,5 +1,6 @@
 """Engine construction, sessions and schema migrations for SQLite and PostgreSQL."""
 
+import functools
 import json
 import logging
 import threading
@@ -11,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Row, Table, event, insert, text
+from sqlalchemy import Row, Table, TextClause, bindparam, event, insert, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -204,25 +205,34 @@ def keyed_rows(
     wanted = list(dict.fromkeys(values))
     if not wanted:
         return []
-    names = ", ".join(f"t.{c}" for c in columns)
-    scoped = f" AND t.{scope[0]} = :scope" if scope else ""
+    dialect = session.get_bind().dialect.name
+    statement = _keyed_statement(dialect, table.name, tuple(columns), key, scope and scope[0])
     binds: dict[str, Any] = {"scope": scope[1]} if scope else {}
-    if session.get_bind().dialect.name == "postgresql":
-        statement = text(
-            f"SELECT {names} FROM unnest(CAST(:keys AS text[])) AS k(v) "
-            f"CROSS JOIN LATERAL (SELECT * FROM {table.name} AS t "
-            f"WHERE t.{key} = k.v{scoped} LIMIT 1) AS t"
-        )
+    if dialect == "postgresql":
         return list(session.execute(statement, {"keys": wanted, **binds}))
     found: list[Row[Any]] = []
     for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
         chunk = wanted[start : start + _KEYS_PER_STATEMENT]
-        marks = ", ".join(f":k{i}" for i in range(len(chunk)))
-        statement = text(
-            f"SELECT {names} FROM {table.name} AS t WHERE t.{key} IN ({marks}){scoped}"
-        )
-        found.extend(session.execute(statement, {f"k{i}": v for i, v in enumerate(chunk)} | binds))
+        found.extend(session.execute(statement, {"keys": chunk, **binds}))
     return found
+
+
+@functools.cache
+def _keyed_statement(
+    dialect: str, table: str, columns: tuple[str, ...], key: str, scope: str | None
+) -> TextClause:
+    """Built once per shape, so a batch's lookups cost no parsing or compiling."""
+    names = ", ".join(f"t.{c}" for c in columns)
+    scoped = f" AND t.{scope} = :scope" if scope else ""
+    if dialect == "postgresql":
+        return text(
+            f"SELECT {names} FROM unnest(CAST(:keys AS text[])) AS k(v) "
+            f"CROSS JOIN LATERAL (SELECT * FROM {table} AS t "
+            f"WHERE t.{key} = k.v{scoped} LIMIT 1) AS t"
+        )
+    return text(f"SELECT {names} FROM {table} AS t WHERE t.{key} IN :keys{scoped}").bindparams(
+        bindparam("keys", expanding=True)
+    )
 
 
 _KEYS_PER_STATEMENT = 500

@@ -13,7 +13,8 @@ MAX_SAFE_INT = 2**53 - 1
 """The largest integer every JSON reader holds exactly (RFC 7493, I-JSON)."""
 
 
-def _iso(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
+    """ISO-8601 in UTC with ``Z``; a naive value (as the databases return it) is UTC."""
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.isoformat().replace("+00:00", "Z")
 
@@ -50,7 +51,7 @@ def _whole(value: object) -> object:
 
 Whole = BeforeValidator(_whole)
 """After an integer's bounds in ``Annotated``, so the bounds still reach the schema."""
-UtcTime = Annotated[datetime, PlainSerializer(_iso, return_type=str)]
+UtcTime = Annotated[datetime, PlainSerializer(iso_utc, return_type=str)]
 Hash = Annotated[str, Field(description="Lowercase hex sha256 of the UTF-8 bytes")]
 HashIn = Annotated[
     str,

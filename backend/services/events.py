@@ -4,12 +4,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.db import defer_insert
+from backend.db import db_json, db_time, defer_insert
 from backend.models import Event, Source, utcnow
 
 
 def emit(
-    session: Session, source: Source, type_: str, path: str | None, payload: dict[str, Any]
+    session: Session,
+    source: Source,
+    type_: str,
+    path: str | None,
+    payload: dict[str, Any],
+    at: str | None = None,
 ) -> int:
     """Append one event in the caller's transaction and return its cursor.
 
@@ -19,6 +24,9 @@ def emit(
     and a rolled-back transaction gives its numbers back (no gaps). The counter
     is bumped in memory and written once at flush; the unique (source, cursor)
     constraint turns any breach of that rule into an error, never a silent gap.
+
+    ``at`` is the time a batch stamps all its rows with (:func:`backend.db.db_time`);
+    the row is stored as the database holds it, so the bulk insert processes nothing.
     """
     source.last_cursor += 1
     session.add(source)
@@ -27,8 +35,8 @@ def emit(
         "cursor": source.last_cursor,
         "type": type_,
         "relative_path": path,
-        "payload": payload,
-        "created_at": utcnow(),
+        "payload": db_json(payload),
+        "created_at": at or db_time(utcnow()),
     }
     defer_insert(session, Event, row)
     return source.last_cursor

@@ -9,7 +9,7 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from backend.db import defer_insert, keyed_rows, write_deferred
+from backend.db import db_time, defer_insert, keyed_rows, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
 from backend.paths import MAX_PATH_BYTES, normalise_path
@@ -146,7 +146,7 @@ def append_version(
         "operation_id": operation_id,
         "connector_id": connector_id,
         "conflict_id": conflict_id,
-        "created_at": utcnow(),
+        "created_at": db_time(utcnow()),
     }
     defer_insert(session, Version, row)
     session.add(file)

@@ -96,7 +96,7 @@ class Changes:
 
     def event(self, type_: str, path: str | None, payload: dict[str, Any]) -> int:
         """Append an event; the caller holds the source's lock, so cursors stay gapless."""
-        return emit(self.session, self.source, type_, path, payload)
+        return emit(self.session, self.source, type_, path, payload, self.now)
 
     def operation(self, row: dict[str, Any]) -> None:
         self._operations.append(row | {"source_id": self.source.id, "created_at": self.now})

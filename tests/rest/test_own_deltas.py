@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from backend.rest.schemas import DeltasOut
 from tests.factories import Api, assert_error, sha, upsert
 
 
@@ -63,3 +64,17 @@ def test_a_malformed_id_is_a_client_error(api: Api) -> None:
     for bad in (42, "", "x" * 201):
         body = {"sourceId": sid, "ownConnectorId": bad}
         assert_error(api.post("sources/deltas", body), 422, "INVALID_INPUT")
+
+
+def test_a_page_is_exactly_the_documented_shape(api: Api) -> None:
+    """The page is encoded without the model; it must still be the model, field for field."""
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", "ä\n"), upsert("b.md", "b\n"))
+    api.update(sid, "a.md", "ä2\n", base=sha("ä\n"))
+    api.call("sources/pause", {"sourceId": sid})
+    page = api.call("sources/deltas", {"sourceId": sid, "limit": 3})
+    assert page["hasMore"] is True
+    assert DeltasOut.model_validate(page).model_dump(mode="json", by_alias=True) == page
+    rest = api.call("sources/deltas", {"sourceId": sid, "cursor": page["nextCursor"]})
+    assert DeltasOut.model_validate(rest).model_dump(mode="json", by_alias=True) == rest
+    assert [e["type"] for e in rest["events"]] == ["source.paused"]
