@@ -286,6 +286,8 @@ def run(database_url: str, data_dir: Path, files: int, versions: int) -> dict[st
         "gc_transactions": len(report.lock_seconds),
         "gc_lock_hold": _ms(report.lock_seconds),
         "gc_lock_hold_over_50ms": sum(s > 0.05 for s in report.lock_seconds),
+        "gc_lock_hold_cpu": _ms(report.lock_cpu_seconds),
+        "gc_lock_hold_cpu_over_50ms": sum(s > 0.05 for s in report.lock_cpu_seconds),
         "push_latency_baseline": _ms(baseline.latencies),
         "push_latency_during_gc": _ms(pusher.latencies),
         "verify_healthy_seconds": round(healthy.seconds, 2),

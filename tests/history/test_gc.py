@@ -5,10 +5,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from click.testing import Result
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
+from backend.models import File, Version
+from backend.retention.errors import VersionPruned
+from backend.retention.versions import check_not_pruned, pruned_ids
 from backend.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import Api, assert_error, sha, upsert
@@ -77,6 +82,17 @@ def test_keep_last_prunes_older_versions_but_never_a_pin(
     )
     assert kept["content"] == contents[1]
     assert_error(api.post("sources/history/pin", {**pin, "seq": 1}), 410, "VERSION_PRUNED")
+
+    with Session(db_engine) as session:
+        file_id = session.exec(
+            select(File.id).where(File.source_id == source, File.relative_path == "notes/a.md")
+        ).one()
+        with pytest.raises(VersionPruned):
+            check_not_pruned(session, file_id, sha(contents[0]))
+        check_not_pruned(session, file_id, sha(contents[1]))
+        versions = session.exec(select(Version).where(Version.file_id == file_id))
+        seqs = {int(v.id or 0): v.seq for v in versions}
+        assert {seqs[i] for i in pruned_ids(session, list(seqs))} == {1, 3, 4, 5}
 
     again = api.call("sources/gc", {"sourceId": source})
     assert again["versionsPruned"] == 0
