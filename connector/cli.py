@@ -133,6 +133,11 @@ def sync(
     _setup_logging(verbose)
     server, workspace = _resolve(directory, server, workspace)
     token = _token(token, server, workspace)
+    if not workspace:
+        raise click.UsageError(
+            "no workspace: pass --workspace (remembered per folder) or log in once with "
+            f"`{_login_hint(server, None)}`"
+        )
 
     from dataclasses import replace
 

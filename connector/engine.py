@@ -56,6 +56,8 @@ MAX_BATCH_BYTES = 32 * 1024 * 1024
 READ_AHEAD_BYTES = 64 * 1024 * 1024
 """Delta pages read ahead for the remote delete check are kept up to this much content."""
 FILE_EVENTS = ("file.upsert", "file.delete")
+WRITERS = 16
+"""Files written (and fsynced) at once while applying a page of remote changes."""
 
 
 class SafetyStop(Exception):
@@ -135,9 +137,12 @@ class Engine:
         )
         self.source: dict[str, Any] | None = None
         self.rules: Rules = self._rules()
-        self.local_keys: dict[str, str] = {}
+        self._local_keys: dict[str, str] | None = {}
+        self._scanned: list[str] = []
         self.pulled_cursor = self.journal.cursor
         """The last cursor pulled (read by the event subscription's thread)."""
+        self._writes: list[tuple[str, str, bytes]] = []
+        """Remote content the page being applied will write (path, hash, bytes)."""
         self.last_scan: Scan | None = None
         """The latest scan (``hashed`` tells which files it had to read)."""
 
@@ -199,6 +204,13 @@ class Engine:
             exclude = list(self.source.get("excludePatterns") or []) + exclude
         return load_rules(self.root, include, exclude, self.opts.max_bytes)
 
+    @property
+    def local_keys(self) -> dict[str, str]:
+        """The scanned paths by clash key; built when a pull first needs it, not per scan."""
+        if self._local_keys is None:
+            self._local_keys = {clash_key(p): p for p in self._scanned}
+        return self._local_keys
+
     def heartbeat(self) -> None:
         if self.connector_id:
             self.client.heartbeat(self.connector_id)
@@ -213,7 +225,7 @@ class Engine:
         rows = self.journal.files()
         result = scan(self.root, self.rules, rows)
         self.last_scan = result
-        self.local_keys = {clash_key(p): p for p in [*result.files, *result.skipped]}
+        self._scanned, self._local_keys = [*result.files, *result.skipped], None
         latest = self.journal.latest_ops()
         upserts: list[NewOp] = []
         for path, lf in result.files.items():
@@ -425,6 +437,7 @@ class Engine:
             with self.journal.transaction():
                 for path, event in last.items():
                     self._apply_remote(path, event, report)
+                self._write_all(report)
                 cursor = int(page["nextCursor"])
                 self.journal.set_cursor(cursor)
                 if resumed:
@@ -560,10 +573,8 @@ class Engine:
             if not isinstance(content, str) or text_hash(content) != digest:
                 log.error("remote %s came without matching content; skipped", path)
                 return
-            st = atomic_write(self.root, path, content.encode("utf-8"))
-            self.journal.set_file(path, digest, digest, st.st_mtime_ns, st.st_size, None, st.st_ino)
+            self._writes.append((path, digest, content.encode("utf-8")))
             self.local_keys[clash_key(path)] = path
-            report.written += 1
             return
         # file.delete
         if isinstance(local, str):
@@ -574,6 +585,26 @@ class Engine:
             report.deleted += 1
         else:
             self._journal_local(path, local.content, base)
+
+    def _write_all(self, report: Report) -> None:
+        """Write the files a page brought, several at once, then record them.
+
+        Each write is fsynced before it is renamed into place, and only then is it
+        journaled as in sync. On common disks a lone fsync waits for a whole journal
+        commit; several in flight share commits, which makes a first pull of
+        thousands of files many times faster with the same guarantee.
+        """
+        writes, self._writes = self._writes, []
+        if not writes:
+            return
+        if len(writes) == 1:
+            done = [atomic_write(self.root, writes[0][0], writes[0][2])]
+        else:
+            with ThreadPoolExecutor(WRITERS, thread_name_prefix="write") as pool:
+                done = list(pool.map(lambda w: atomic_write(self.root, w[0], w[2]), writes))
+        for (path, digest, _), st in zip(writes, done, strict=True):
+            self.journal.set_file(path, digest, digest, st.st_mtime_ns, st.st_size, None, st.st_ino)
+            report.written += 1
 
     def _own_content(self, path: str, digest: str) -> str | None:
         """The content of ``path`` if the server still holds ``digest`` there.

@@ -60,9 +60,12 @@ class Rules:
         self.include = _matcher(list(include) if include else list(DEFAULT_INCLUDE))
         self.exclude = _matcher(list(exclude))
         self.builtin = _matcher(list(BUILTIN_IGNORES))
+        self.builtin_files = _matcher([p for p in BUILTIN_IGNORES if not p.endswith("/")])
+        """Built-ins that can name a file (directory ones are judged by ``dir_reason``)."""
         self.max_bytes = max_bytes
         self._dirs: dict[str, _DirRules | None] = {}
         self._dir_reasons: dict[str, str | None] = {"": None}
+        self._any: dict[str, bool] = {}
 
     def reason(self, path: str) -> str | None:
         """Why ``path`` (POSIX, relative) is not synced, judged on its name alone."""
@@ -70,9 +73,9 @@ class Rules:
         why = self.dir_reason(parent)
         if why is not None:
             return why
-        if self.builtin(path):
+        if self.builtin_files(path):
             return "built-in ignore"
-        why = self._ignored(path, parent)
+        why = self._ignored(path, parent) if self._has_rules(parent) else None
         if why is not None:
             return why
         if self.exclude(path):
@@ -113,6 +116,17 @@ class Rules:
                     return str(verdict)
             directory = directory.rpartition("/")[0] if directory else None
         return None
+
+    def _has_rules(self, rel_dir: str) -> bool:
+        """Whether any ignore file applies inside ``rel_dir`` (cached per directory)."""
+        known = self._any.get(rel_dir)
+        if known is None:
+            parent = rel_dir.rpartition("/")[0]
+            known = self._rules_of(rel_dir) is not None or (
+                bool(rel_dir) and self._has_rules(parent)
+            )
+            self._any[rel_dir] = known
+        return known
 
     def _rules_of(self, rel_dir: str) -> _DirRules | None:
         if rel_dir not in self._dirs:

@@ -43,8 +43,9 @@ def _tmp_dir(root: Path) -> Path:
 
 def atomic_write(root: Path, rel: str, data: bytes) -> os.stat_result:
     target = safe_target(root, rel)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    safe_target(root, rel)  # re-check: mkdir may have walked through a symlink
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        safe_target(root, rel)  # re-check: mkdir may have walked through a symlink
     tmp = _tmp_dir(root) / f"{uuid.uuid4().hex}.tmp"
     try:
         with open(tmp, "wb") as fh:

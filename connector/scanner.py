@@ -128,7 +128,7 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
             result.skipped[path] = reason
     groups: dict[str, list[str]] = defaultdict(list)
     for path, _, _ in candidates:
-        groups[clash_key(path)].append(path)
+        groups[path.lower() if path.isascii() else clash_key(path)].append(path)
     for names in groups.values():
         if len(names) > 1:
             for name in names:
