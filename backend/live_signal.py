@@ -164,25 +164,37 @@ def _forget_on_rollback(session: Session) -> None:
 class PgListener:
     """One ``LISTEN`` connection per process, waking the hub's subscribers.
 
-    A dropped connection is retried every ``retry_seconds``; once listening again
-    it wakes every subscriber, since whatever was notified meanwhile is lost.
+    A dropped connection is retried after ``retry_seconds``, doubling up to
+    ``max_retry_seconds`` while the database stays away; once listening again it
+    wakes every subscriber, since whatever was notified meanwhile is lost.
     """
 
-    def __init__(self, engine: Engine, hub: Hub, retry_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        hub: Hub,
+        retry_seconds: float = 0.5,
+        max_retry_seconds: float = 5.0,
+    ) -> None:
         url = make_url(engine.url).set(drivername="postgresql")
         self.conninfo = url.render_as_string(hide_password=False)
         self.hub = hub
         self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
         self.connects = 0
         """How many times the listener has (re)connected."""
 
     async def run(self) -> None:
+        delay = self.retry_seconds
         while True:
+            connects = self.connects
             try:
                 await self._listen()
             except (psycopg.Error, OSError) as error:
                 log.warning("live listener lost its connection (%s); reconnecting", error)
-            await asyncio.sleep(self.retry_seconds)
+            delay = self.retry_seconds if self.connects > connects else delay * 2
+            delay = min(delay, self.max_retry_seconds)
+            await asyncio.sleep(delay)
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(
