@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -22,9 +22,18 @@ from tui.clock import Clock, local_now
 from tui.config import ConfigError, ConfigSource
 from tui.messages import LiveEvent
 from tui.screens.connect import ConnectScreen
-from tui.screens.help import HelpScreen
+from tui.screens.help import HelpScreen, KeyGroup, key_rows, screen_group
 from tui.screens.inbox import InboxScreen
 from tui.screens.sources import SourcesScreen
+
+
+def app_screens() -> list[type[Screen[Any]]]:
+    """The app's full screens, in the order a user meets them (the help screen's groups)."""
+    from tui.screens.files import FilesScreen
+    from tui.screens.history import HistoryScreen
+    from tui.screens.merge import MergeScreen
+
+    return [SourcesScreen, FilesScreen, HistoryScreen, InboxScreen, MergeScreen, ConnectScreen]
 
 
 class LocalSyncApp(App[None]):
@@ -33,7 +42,7 @@ class LocalSyncApp(App[None]):
     CSS_PATH = "localsync.tcss"
     TITLE = "Local Sync"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help"),
+        Binding("question_mark", "help", "All keys"),
         Binding("i", "inbox", "Inbox"),
         Binding("ctrl+q", "quit", "Quit", show=False),
     ]
@@ -47,6 +56,7 @@ class LocalSyncApp(App[None]):
         *,
         live: bool = True,
         retry_delays: tuple[float, float] = (0.5, 30.0),
+        connect_delays: tuple[float, float] = (0.5, 10.0),
         clock: Clock = local_now,
         config: ConfigSource | None = None,
     ) -> None:
@@ -59,6 +69,9 @@ class LocalSyncApp(App[None]):
         self.live = live
         self.retry_delays = retry_delays
         """First and longest wait before resubscribing after the live feed drops."""
+        self.connect_delays = connect_delays
+        """First and longest wait between the connect screen's tries: a server that
+        is back is found within the longest."""
         self.followed: set[str] = set()
         self.disconnected: dict[str, str] = {}
         """Followed sources whose live feed is down, by id, with their name."""
@@ -82,17 +95,17 @@ class LocalSyncApp(App[None]):
 
         self.push_screen(ConnectScreen(error), retried)
 
-    def reconfigure(self, token: str = "", workspace: str = "") -> bool:
+    def reconfigure(self, token: str = "", workspace: str = "", server: str = "") -> bool:
         """Read the configuration again, typed values first; rebuild the client if it changed.
 
-        The connect screen calls this before each retry, so a token fixed in
-        ``tui.toml`` (or typed on that screen) is used without a restart. Values
-        nobody gives keep the current client's. Returns whether the client was
-        replaced; raises ``ConfigError`` if the file cannot be read.
+        The connect screen calls this before each retry, so a server or token
+        fixed in ``tui.toml`` (or typed on that screen) is used without a
+        restart. Values nobody gives keep the current client's. Returns whether
+        the client was replaced; raises ``ConfigError`` if the file cannot be read.
         """
         current = self.client
         stored = self.config.load() if self.config else None
-        server = stored.server if stored else current.server
+        server = server or (stored.server if stored else current.server)
         token = token or (stored.token if stored else None) or current.token
         workspace = workspace or (stored.workspace if stored else None) or current.workspace
         wanted = LocalSyncClient(server, token, workspace, current.timeout)
@@ -152,8 +165,10 @@ class LocalSyncApp(App[None]):
                 self.connection_failed(error)  # says how to get a token that works
                 return
             self.notify(
-                f"Live updates for {source.name} stopped: {error.message}",
+                f"Live updates for {source.name} stopped. {error.message}",
+                title=error.title,
                 severity="warning",
+                timeout=10,
             )
 
     def _fresh_token(self) -> str | None:
@@ -178,6 +193,8 @@ class LocalSyncApp(App[None]):
         was_down = source.id in self.disconnected
         if state.connected:
             self.disconnected.pop(source.id, None)
+            if isinstance(self.screen, ConnectScreen):
+                self.screen.try_now()  # the server is back: no need to wait for the next try
             if was_down and source.id in self.followed:
                 self.notify(f"Live updates for {source.name} are back.", timeout=3)
         else:
@@ -193,16 +210,30 @@ class LocalSyncApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        keys: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for active in self.screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.description in seen:
-                continue
-            seen.add(binding.description)
-            keys.append((self.get_key_display(binding), binding.description))
-        title = getattr(self.screen, "help_title", type(self.screen).__name__)
-        self.push_screen(HelpScreen(str(title), keys))
+        self.push_screen(HelpScreen(self.key_groups(self.screen)))
+
+    def key_groups(self, screen: Screen[object]) -> list[KeyGroup]:
+        """The app's keys for the help screen: ``screen``'s first, then every screen's."""
+        here = screen_group(self, screen)
+        # Keys of the app's own widgets on this screen (not Textual's: those are generic).
+        widgets = [
+            active.binding
+            for active in screen.active_bindings.values()
+            if type(active.node).__module__.startswith("tui.widgets")
+        ]
+        groups = [KeyGroup(f"This screen · {here.title}", here.rows + key_rows(self, widgets))]
+        everywhere = (*key_rows(self, self.BINDINGS), ("ctrl+p", "Search every command"))
+        groups.append(KeyGroup("Everywhere", everywhere))
+        groups.extend(
+            screen_group(self, other) for other in app_screens() if not isinstance(screen, other)
+        )
+        return groups
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The inbox key is no key on the inbox, nor before the server is reached."""
+        if action == "inbox":
+            return not isinstance(self.screen, InboxScreen | ConnectScreen)
+        return True
 
     def action_inbox(self) -> None:
         if not isinstance(self.screen, InboxScreen | ConnectScreen):

@@ -16,7 +16,14 @@ ClientError
 ├── StateConflict       the state forbids the call (paused, mode, resolved...)
 │   ├── StaleRevision       the conflict changed since it was loaded
 │   └── AlreadyResolved     somebody resolved the conflict first
+├── ServerBusy          UNAVAILABLE: up, but busy for now (database, compute queue)
+├── TooManyRequests     TOO_MANY_REQUESTS: more at once than the server allows a token
 └── InvalidRequest      anything else the server refused
+    └── TooMuchAtOnce       QUERY_TOO_COSTLY, RESPONSE_TOO_LARGE: a smaller request works
+
+The refusals a user can do something about (busy, too many, too much) carry a
+message that says what happened and what to do, not the server's wording for
+API clients; ``title`` heads the message wherever it is shown.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN"]
 class ClientError(Exception):
     """Base of every error the client raises; ``message`` is fit to show a user."""
 
+    title = "Refused"
+    """A few words naming the kind of failure, to head ``message``."""
+
     def __init__(self, message: str, code: str = "", reason: str = "", detail: str = "") -> None:
         super().__init__(f"{message} ({detail})" if detail else message)
         self.message = message
@@ -64,6 +74,8 @@ class HttpError(ClientError):
     retries. The token and workspace are judged from the GraphQL error codes
     (``Unauthenticated``, ``Forbidden``), never from this status.
     """
+
+    title = "Server error"
 
     def __init__(self, server: str, status: int | None, detail: str = "") -> None:
         super().__init__(
@@ -128,12 +140,75 @@ class InvalidRequest(ClientError):
     pass
 
 
+class ServerBusy(ClientError):
+    """The server answered, but cannot serve this now: waiting and retrying works.
+
+    Not a connection failure: the address, token and network are fine, so the
+    user stays where they are (a live feed retries by itself).
+    """
+
+    title = "Server busy"
+
+
+class TooManyRequests(ClientError):
+    """The token holds as many live feeds (or operations) as the server allows at once."""
+
+    title = "Too many at once"
+
+
+class TooMuchAtOnce(InvalidRequest):
+    """The request would cost more, or answer more text, than the server allows."""
+
+    title = "Too much at once"
+
+
+def _busy(message: str, extensions: Mapping[str, Any]) -> str:
+    wait = extensions.get("retryAfter")
+    when = f"in {wait} s" if isinstance(wait, int) and wait > 0 else "in a moment"
+    return f"The server is busy ({message}). Nothing was changed; try again {when}."
+
+
+def _too_many(message: str) -> str:
+    return (
+        f"The server allows no more at once for this token ({message}). Close other "
+        "Local Sync windows or terminals using the same token, then reload (r)."
+    )
+
+
+def _too_costly(extensions: Mapping[str, Any]) -> str:
+    cost, budget = extensions.get("cost"), extensions.get("budget")
+    figures = f" (cost {cost}, the server allows {budget})" if cost and budget else ""
+    return (
+        f"The server refused a request that asks for too much at once{figures}. "
+        "Open a smaller part (fewer files or versions), or ask the server's operator "
+        "to raise LOCALSYNC_GRAPHQL_MAX_COST."
+    )
+
+
+def _too_large(extensions: Mapping[str, Any]) -> str:
+    limit = extensions.get("limit")
+    cap = f" ({limit:,} bytes of text)" if isinstance(limit, int) else ""
+    return (
+        f"The answer would carry more text than the server sends at once{cap}. "
+        "Open one smaller file or version at a time, or ask the server's operator "
+        "to raise LOCALSYNC_GRAPHQL_MAX_RESPONSE_BYTES."
+    )
+
+
 def error_from_graphql(error: Mapping[str, Any]) -> ClientError:
     """Pick the typed error for one GraphQL error entry."""
     extensions = error.get("extensions") or {}
     code = str(extensions.get("code", ""))
     reason = str(extensions.get("reason", ""))
     message = str(error.get("message", "the server refused the request"))
+    if code == "UNAVAILABLE":
+        return ServerBusy(_busy(message, extensions), code, reason, detail=message)
+    if code == "TOO_MANY_REQUESTS":
+        return TooManyRequests(_too_many(message), code, reason, detail=message)
+    if code == "QUERY_TOO_COSTLY":
+        return TooMuchAtOnce(_too_costly(extensions), code, reason, detail=message)
+    if code == "RESPONSE_TOO_LARGE":
+        return TooMuchAtOnce(_too_large(extensions), code, reason, detail=message)
     kind: type[ClientError]
     if code == "UNAUTHENTICATED":
         kind = Unauthenticated
@@ -147,8 +222,6 @@ def error_from_graphql(error: Mapping[str, Any]) -> ClientError:
         kind = AlreadyResolved
     elif code == "CONFLICT":
         kind = StateConflict
-    elif code == "UNAVAILABLE":
-        kind = ServerUnreachable
     else:
         kind = InvalidRequest
     return kind(message, code, reason)
@@ -228,6 +301,22 @@ class ConflictSummary:
     path: str
     reason: str
     created_at: datetime
+    local_hash: str | None = None
+    remote_hash: str | None = None
+    local_deleted: bool = False
+    remote_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class SideWriters:
+    """Who wrote each side of a conflict: a connector's name, ``Raven`` or ``a merge``.
+
+    The local side is the one a connector pushed; the other side is whatever
+    the file held then, which another folder's connector may have written.
+    """
+
+    local: str
+    remote: str
 
 
 @dataclass(frozen=True)
@@ -459,7 +548,7 @@ _RESTORE = gql(
 }"""
 )
 _CONFLICT_PAGE = """
-  nodes { id sourceId path reason createdAt }
+  nodes { id sourceId path reason createdAt localHash remoteHash localDeleted remoteDeleted }
   pageInfo { hasNextPage endCursor }
 """
 _INBOX = gql(
@@ -506,6 +595,14 @@ _RESOLVE = gql(
   ) {
     hash
     conflict { status resolution }
+  }
+}"""
+)
+_CONNECTORS = gql("query Connectors { connectors { id name } }")
+_WRITERS = gql(
+    """query Writers($id: ID!, $path: String!, $first: Int!) {
+  source(id: $id) {
+    file(path: $path) { versions(first: $first) { nodes { hash origin connectorId deleted } } }
   }
 }"""
 )
@@ -700,6 +797,10 @@ class LocalSyncClient:
                     path=c["path"],
                     reason=c["reason"],
                     created_at=_time(c["createdAt"]),
+                    local_hash=c.get("localHash"),
+                    remote_hash=c.get("remoteHash"),
+                    local_deleted=bool(c.get("localDeleted")),
+                    remote_deleted=bool(c.get("remoteDeleted")),
                 )
                 for c in nodes
             )
@@ -781,6 +882,48 @@ class LocalSyncClient:
         conflict = node["conflict"]
         return ResolveOutcome(conflict["status"], conflict["resolution"], node["hash"])
 
+    async def side_writers(
+        self, conflicts: Sequence[ConflictSummary], *, history: int = 50
+    ) -> dict[str, SideWriters]:
+        """Who wrote each side of ``conflicts``, by conflict id, from each file's history.
+
+        A side is matched to the newest of the file's last ``history`` versions
+        with its content (or its deletion); a side found nowhere there is named
+        by where that side usually comes from (the folder, or Raven).
+        """
+        if not conflicts:
+            return {}
+        data = await self._execute(_CONNECTORS)
+        names = {c["id"]: c["name"] for c in data["connectors"]}
+        found = await asyncio.gather(*(self._writers(c, names, history) for c in conflicts))
+        return {c.id: writers for c, writers in zip(conflicts, found, strict=True)}
+
+    async def _writers(
+        self, conflict: ConflictSummary, names: Mapping[str, str], history: int
+    ) -> SideWriters:
+        data = await self._execute(
+            _WRITERS, id=conflict.source_id, path=conflict.path, first=history
+        )
+        node = data["source"]["file"] if data["source"] else None
+        versions = node["versions"]["nodes"] if node else []
+
+        def writer(digest: str | None, deleted: bool, usual: str) -> str:
+            for version in versions:  # newest first
+                if (deleted and version["deleted"]) or (
+                    not deleted and digest is not None and version["hash"] == digest
+                ):
+                    if version["origin"] == "RAVEN":
+                        return "Raven"
+                    if version["origin"] == "MERGE":
+                        return "a merge"
+                    return names.get(version["connectorId"] or "", "a folder")
+            return usual
+
+        return SideWriters(
+            local=writer(conflict.local_hash, conflict.local_deleted, "the folder"),
+            remote=writer(conflict.remote_hash, conflict.remote_deleted, "Raven"),
+        )
+
     # -- live events
 
     async def events(self, source_id: str, after: int) -> AsyncIterator[SourceEvent]:
@@ -830,7 +973,7 @@ class LocalSyncClient:
                 error = ServerUnreachable(
                     f"The server ended the live feed of {self.server}.", "UNREACHABLE"
                 )
-            except ServerUnreachable as exc:
+            except (ServerUnreachable, ServerBusy) as exc:
                 error = exc
             except Unauthenticated as exc:
                 renewed = fresh_token() if fresh_token is not None else None
@@ -882,6 +1025,84 @@ class LocalSyncClient:
         return ServerUnreachable(
             f"Lost the live connection to {self.server}.", "UNREACHABLE", detail=str(exc)
         )
+
+    # -- blame, undoing a resolution, retention
+
+    async def blame(
+        self, source_id: str, path: str, version: VersionInfo, *, max_versions: int | None = None
+    ) -> BlameInfo:
+        """Who introduced each line of ``version``; the server caps how far back it walks."""
+        data = await self._execute(
+            _BLAME, id=source_id, path=path, after=version.after, max=max_versions
+        )
+        node = data["source"]["file"] if data["source"] else None
+        if node is None:
+            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        nodes = node["versions"]["nodes"]
+        if not nodes or nodes[0]["seq"] != version.seq:
+            raise NotFound(f"This version of {path} is no longer in its history", "NOT_FOUND")
+        blame = nodes[0]["blame"]
+        return BlameInfo(
+            seq=blame["seq"],
+            lines=[_blame_line(line) for line in blame["lines"]],
+            stops_at=blame["stopsAt"],
+            note=blame["note"],
+        )
+
+    async def history_marks(self, source_id: str, path: str, *, first: int = 500) -> HistoryMarks:
+        """What the history list marks: pins, pruned versions, resolutions, the current hash.
+
+        Covers the newest ``first`` versions, as many as the server pages at once.
+        """
+        data = await self._execute(_MARKS, id=source_id, path=path, first=first)
+        node = data["source"]["file"] if data["source"] else None
+        if node is None:
+            raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        resolutions = {
+            v["seq"]: v["operationId"].removeprefix(_RESOLVE_OPERATION)
+            for v in node["versions"]["nodes"]
+            if v["origin"] == "MERGE" and (v["operationId"] or "").startswith(_RESOLVE_OPERATION)
+        }
+        statuses = data["versionRetention"]
+        return HistoryMarks(
+            current_hash=node["hash"],
+            pinned=frozenset(s["seq"] for s in statuses if s["pinned"]),
+            pruned=frozenset(s["seq"] for s in statuses if s["pruned"]),
+            resolutions=resolutions,
+        )
+
+    async def reopen_conflict(
+        self, conflict_id: str, expected_file_hash: str | None
+    ) -> ReopenOutcome:
+        """Undo a resolution; refused (with a code) once the file changed after it."""
+        data = await self._execute(_REOPEN, id=conflict_id, expected=expected_file_hash)
+        node = data["reopenConflict"]
+        return ReopenOutcome(node["conflict"]["id"], node["conflict"]["status"], node["hash"])
+
+    async def retention(self, source_id: str) -> RetentionInfo:
+        data = await self._execute(_RETENTION, id=source_id)
+        return _retention(data["retention"])
+
+    async def set_retention(
+        self,
+        source_id: str,
+        kind: RetentionKind,
+        *,
+        keep_last: int | None = None,
+        max_age_days: int | None = None,
+    ) -> RetentionInfo:
+        """Replace the source's policy; the server checks the numbers (INVALID_RETENTION)."""
+        data = await self._execute(
+            _SET_RETENTION, id=source_id, kind=kind, keepLast=keep_last, maxAgeDays=max_age_days
+        )
+        return _retention(data["setRetention"])
+
+    async def pin_version(self, source_id: str, path: str, seq: int, *, pinned: bool) -> bool:
+        """Pin (or unpin) version ``seq``; answers whether it is pinned now."""
+        document = _PIN if pinned else _UNPIN
+        data = await self._execute(document, id=source_id, path=path, seq=seq)
+        node = data["pinVersion" if pinned else "unpinVersion"]
+        return bool(node["pinned"])
 
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -962,3 +1183,125 @@ def _version(node: Mapping[str, Any], after: str | None = None) -> VersionInfo:
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# ---- blame, undoing a resolution, retention ---------------------------------------
+
+RetentionKind = Literal["ALL", "LAST", "STAGGERED"]
+
+
+@dataclass(frozen=True)
+class BlameLineInfo:
+    line_no: int
+    text: str
+    seq: int
+    """The version that introduced the line."""
+    author: str
+    origin: str
+    recorded_at: datetime
+    or_older: bool
+    """The walk stopped at ``seq``: the line may be older still."""
+
+
+@dataclass(frozen=True)
+class BlameInfo:
+    seq: int
+    lines: list[BlameLineInfo]
+    stops_at: int | None
+    note: str | None
+    """The server's "blame stops at version N ..." when the walk stopped short."""
+
+
+@dataclass(frozen=True)
+class HistoryMarks:
+    current_hash: str | None
+    """The file's hash when the marks were read: what an undo expects it still to be."""
+    pinned: frozenset[int] = frozenset()
+    pruned: frozenset[int] = frozenset()
+    resolutions: dict[int, str] = field(default_factory=dict)
+    """Conflict id by the seq of the version that resolved it."""
+
+
+@dataclass(frozen=True)
+class ReopenOutcome:
+    conflict_id: str
+    status: str
+    hash: str | None
+
+
+@dataclass(frozen=True)
+class RetentionInfo:
+    kind: RetentionKind
+    keep_last: int | None
+    max_age_days: int | None
+
+
+_RESOLVE_OPERATION = "resolve:"
+"""A resolution's version carries ``resolve:<conflict id>`` as its operation."""
+
+_BLAME = gql(
+    """query Blame($id: ID!, $path: String!, $after: String, $max: Int) {
+  source(id: $id) {
+    file(path: $path) {
+      versions(first: 1, after: $after) {
+        nodes {
+          seq
+          blame(maxVersions: $max) {
+            seq stopsAt note
+            lines { lineNo text seq author origin recordedAt orOlder }
+          }
+        }
+      }
+    }
+  }
+}"""
+)
+_MARKS = gql(
+    """query HistoryMarks($id: ID!, $path: String!, $first: Int!) {
+  source(id: $id) {
+    file(path: $path) { hash versions(first: $first) { nodes { seq origin operationId } } }
+  }
+  versionRetention(sourceId: $id, path: $path, first: $first) { seq pinned pruned }
+}"""
+)
+_REOPEN = gql(
+    """mutation Reopen($id: String!, $expected: String) {
+  reopenConflict(conflictId: $id, expectedFileHash: $expected) { hash conflict { id status } }
+}"""
+)
+_POLICY = "kind keepLast maxAgeDays"
+_RETENTION = gql("query Retention($id: ID!) { retention(sourceId: $id) {" + _POLICY + "} }")
+_SET_RETENTION = gql(
+    """mutation SetRetention(
+  $id: ID!, $kind: RetentionKind!, $keepLast: Int, $maxAgeDays: Int
+) {
+  setRetention(sourceId: $id, kind: $kind, keepLast: $keepLast, maxAgeDays: $maxAgeDays) {"""
+    + _POLICY
+    + "} }"
+)
+_PIN = gql(
+    """mutation Pin($id: ID!, $path: String!, $seq: Int!) {
+  pinVersion(sourceId: $id, path: $path, seq: $seq) { seq pinned }
+}"""
+)
+_UNPIN = gql(
+    """mutation Unpin($id: ID!, $path: String!, $seq: Int!) {
+  unpinVersion(sourceId: $id, path: $path, seq: $seq) { seq pinned }
+}"""
+)
+
+
+def _blame_line(node: Mapping[str, Any]) -> BlameLineInfo:
+    return BlameLineInfo(
+        line_no=node["lineNo"],
+        text=node["text"],
+        seq=node["seq"],
+        author=node["author"],
+        origin=node["origin"],
+        recorded_at=_time(node["recordedAt"]),
+        or_older=node["orOlder"],
+    )
+
+
+def _retention(node: Mapping[str, Any]) -> RetentionInfo:
+    return RetentionInfo(node["kind"], node["keepLast"], node["maxAgeDays"])

@@ -6,8 +6,11 @@ command-line values and the file's path, so the app can read everything again
 (the connect screen's retry) exactly as startup did.
 """
 
+import json
 import os
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +90,50 @@ class ConfigSource:
     @property
     def file(self) -> Path:
         return self.path or config_path()
+
+    def save(self, values: Mapping[str, str]) -> Path:
+        """Write ``values`` (server, token, workspace) into the file; raises ``ConfigError``."""
+        path = self.file
+        try:
+            save_config(path, values)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot write {path}: {exc}") from exc
+        return path
+
+
+_KEY_LINE = r"^[ \t]*{key}[ \t]*="
+
+
+def save_config(path: Path, values: Mapping[str, str]) -> None:
+    """Set top-level string keys of a TOML file, keeping every other line as it was.
+
+    The user may keep comments and other keys in ``tui.toml``; rewriting the
+    file from parsed values would drop them, so only the lines of the keys
+    given change (new keys go before the first table). The file may hold a
+    token, so it is created readable by its owner only.
+    """
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    lines = text.splitlines()
+    first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")), None)
+    top = lines[:first_table] if first_table is not None else lines
+    rest = lines[len(top) :]
+    for key, value in values.items():
+        # A JSON string is a valid TOML basic string: quotes, backslashes and
+        # control characters come out escaped alike.
+        line = f"{key} = {json.dumps(value, ensure_ascii=False)}"
+        pattern = re.compile(_KEY_LINE.format(key=re.escape(key)))
+        found = [i for i, old in enumerate(top) if pattern.match(old)]
+        if found:
+            top[found[0]] = line
+            top = [old for i, old in enumerate(top) if i not in found[1:]]
+        else:
+            top.append(line)
+    updated = "\n".join(top + rest) + "\n"
+    tomllib.loads(updated)  # never leave a file that the next start cannot read
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(updated)
 
 
 def _env(name: str) -> str | None:

@@ -1,16 +1,19 @@
 """Waiting on the app without sleeping on the clock: poll the UI between frames."""
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
+import uvicorn
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tests.conftest import LiveServer
 from tui.screens.files import FilesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.file_tree import FileTree
-from tui.widgets.merge_region import RegionBlock
+from tui.widgets.merge_view import MergeView
 
 
 async def until(pilot: Pilot[None], predicate: Callable[[], object], what: str) -> None:
@@ -52,8 +55,8 @@ async def open_merge(
     await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
     merge = MergeScreen(conflict_id)
     app.push_screen(merge, on_dismiss)
-    await until(pilot, lambda: merge.conflict is not None, "conflict loaded")
-    await until(pilot, lambda: merge.query(RegionBlock) or not merge.region_count, "drawn")
+    await until(pilot, lambda: merge.doc is not None, "conflict loaded")
+    await until(pilot, lambda: merge.query_one(MergeView).wrapped is not None, "drawn")
     await pilot.pause()
     return merge
 
@@ -72,3 +75,15 @@ async def open_files(pilot: Pilot[Any], count: int) -> FilesScreen:
     tree = files.query_one(FileTree)
     await until(pilot, lambda: len(files.files) == count and tree.has_focus, "files loaded")
     return files
+
+
+def restart(old: LiveServer) -> LiveServer:
+    """A new server on the stopped one's port and settings (blocks until it serves)."""
+    server = LiveServer(old.settings)
+    server.port = old.port
+    config = uvicorn.Config(
+        server.app, host="127.0.0.1", port=old.port, log_level="warning", lifespan="on"
+    )
+    server.server = uvicorn.Server(config)
+    server.thread = threading.Thread(target=server.server.run, daemon=True)
+    return server.start()

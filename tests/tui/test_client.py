@@ -1,9 +1,11 @@
 """The client's typed errors, chosen from the server's extensions.code, and its paging."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.conftest import LiveServer
 from tests.factories import Api, delete, sha, upsert
 from tests.tui.conftest import three_region_conflict
 from tui.client import (
@@ -17,6 +19,7 @@ from tui.client import (
     ServerUnreachable,
     StaleRevision,
     StateConflict,
+    TooMuchAtOnce,
     Unauthenticated,
 )
 
@@ -176,3 +179,22 @@ async def test_open_conflicts_pages_each_source(
     assert [names[i] for i in made] == ["Busy", "Busy", "Busy", "Quiet"]
     assert len(sent) == 2  # every source's first page, then the busy one's second
     assert conflicts == await client.open_conflicts()
+
+
+async def test_refusals_for_size_and_cost_say_what_to_do(
+    api: Api, start_server: Callable[..., LiveServer]
+) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("big.md", "x" * 2000))
+    small = start_server(graphql_max_response_bytes=1000)
+    client = LocalSyncClient(small.url, api.token, api.workspace)
+    with pytest.raises(TooMuchAtOnce) as large:
+        await client.file(sid, "big.md")
+    assert large.value.code == "RESPONSE_TOO_LARGE"
+    assert "1,000 bytes of text" in large.value.message
+    assert "LOCALSYNC_GRAPHQL_MAX_RESPONSE_BYTES" in large.value.message
+    cheap = start_server(graphql_max_cost=1)
+    with pytest.raises(TooMuchAtOnce) as costly:
+        await LocalSyncClient(cheap.url, api.token, api.workspace).open_conflicts()
+    assert costly.value.code == "QUERY_TOO_COSTLY"
+    assert "the server allows 1)" in costly.value.message

@@ -1,5 +1,6 @@
 """What the user sees when the server cannot be used, or refuses a save."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +26,21 @@ def _message(app: Any) -> str:
 
 
 async def test_server_down_shows_connect_screen_and_retry_keeps_it(
-    api: Api, make_app: Any, closed_port: int
+    api: Api, closed_port: int
 ) -> None:
     client = LocalSyncClient(f"http://127.0.0.1:{closed_port}", api.token, api.workspace)
-    app = make_app(client)
+    app = LocalSyncApp(client, connect_delays=(3600, 3600))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: _message(app), "connect screen")
         assert "Cannot reach the server" in _message(app)
         assert f"127.0.0.1:{closed_port}" in _message(app)
+        screen = app.screen
+        assert isinstance(screen, ConnectScreen)
+        hint = screen.query_one("#connect-hint", Static)
+        await until(pilot, lambda: "Trying again in 60 min" in text_of(hint), "waiting")
         await pilot.press("r")
-        hint = app.screen.query_one("#connect-hint", Static)
-        await until(pilot, lambda: "Still failing" in text_of(hint), "retry failed")
-        assert isinstance(app.screen, ConnectScreen)
+        await until(pilot, lambda: screen.tries == 1 and "60 min" in text_of(hint), "r tried")
+        assert app.screen is screen
 
 
 def _write_config(path: Path, server: str, token: str, workspace: str) -> None:
@@ -112,7 +116,7 @@ async def test_token_and_workspace_typed_on_the_connect_screen(
         assert app.screen.query_one("#connect-token", Input).password  # masked
         await pilot.press("t", *api.token, "enter")
         await until(pilot, lambda: "Workspace not granted" in _message(app), "token accepted")
-        await pilot.press("tab", *api.workspace, "enter")
+        await pilot.press("w", *api.workspace, "enter")
         await _sources_after_retry(pilot, app, 1)
         assert (app.client.token, app.client.workspace) == (api.token, api.workspace)
 
@@ -195,3 +199,42 @@ async def test_stale_revision_reloads_and_keeps_the_choices_that_still_apply(
     content = api.file(sid, PATH)["content"]
     assert content.startswith("# Plan\n\nalpha LOCAL again\n")
     assert content.endswith("beta LOCAL\n\nmore middle\n\ngamma RAVEN\n")
+
+
+# ---- the server's limits, said plainly ---------------------------------------------
+
+
+def _toast(app: Any, words: str) -> Any:
+    return next((n for n in app._notifications if words in n.message), None)
+
+
+async def test_a_query_over_the_cost_budget_says_what_to_do(
+    api: Api, start_server: Callable[..., LiveServer]
+) -> None:
+    api.source()
+    server = start_server(graphql_max_cost=1)
+    app = LocalSyncApp(LocalSyncClient(server.url, api.token, api.workspace), live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _toast(app, "too much at once"), "refusal shown")
+        toast = _toast(app, "too much at once")
+        assert toast.title == "Too much at once"
+        assert "Open a smaller part" in toast.message
+        assert "LOCALSYNC_GRAPHQL_MAX_COST" in toast.message
+        assert "query cost" not in toast.message  # the API's wording stays out
+        assert isinstance(app.screen, SourcesScreen)  # not a connection problem
+
+
+async def test_too_many_live_feeds_for_the_token_says_what_to_do(
+    api: Api, start_server: Callable[..., LiveServer]
+) -> None:
+    api.source()
+    api.source(name="Other")
+    server = start_server(max_subscriptions_per_token=1)
+    app = LocalSyncApp(LocalSyncClient(server.url, api.token, api.workspace))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _toast(app, "Live updates for"), "refusal shown")
+        toast = _toast(app, "Live updates for")
+        assert toast.title == "Too many at once"
+        assert "allows no more at once for this token" in toast.message
+        assert "Close other Local Sync windows" in toast.message
+        assert isinstance(app.screen, SourcesScreen)

@@ -4,12 +4,13 @@ from typing import Any
 
 from textual.widgets import ContentSwitcher, DataTable, Static, TextArea
 
-from tests.factories import Api, sha, upsert
+from tests.factories import Api, delete, sha, upsert
 from tests.tui.conftest import BASE, LOCAL, PATH, RAVEN, three_region_conflict
 from tests.tui.helpers import text_of, until
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.files import FilesScreen
 from tui.screens.history import HistoryScreen
+from tui.screens.inbox import InboxScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.diff_view import DiffView
@@ -100,3 +101,34 @@ async def test_browse_read_history_diff_and_merge(api: Api, make_app: Any) -> No
     assert resolved["resolution"] == "manual_merge"
     assert resolved["resolvedHash"] == sha(EXPECTED)
     assert api.conflicts(sid) == []
+
+
+async def test_inbox_says_what_happened_and_where_each_side_came_from(
+    api: Api, make_app: Any
+) -> None:
+    desk = api.connector("desk")
+    sid = api.source(connector=api.connector("laptop"))["id"]
+    base, theirs, mine = "# A\nbase\n", "# A\ndesk line\n", "# A\nlaptop line\n"
+    laptop_id = api.sources()[0]["connectorId"]
+    api.push(sid, upsert("a.md", base), connectorId=laptop_id)
+    api.push(sid, upsert("a.md", theirs, base=sha(base)), connectorId=desk["id"])  # 2nd folder
+    api.push(sid, upsert("a.md", mine, base=sha(base)), connectorId=laptop_id)
+    api.push(sid, upsert("b.md", base), connectorId=laptop_id)
+    api.update(sid, "b.md", "# A\nraven line\n", base=sha(base))
+    api.push(sid, delete("b.md", sha(base)), connectorId=laptop_id)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen), "inbox")
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        await until(pilot, lambda: len(inbox.sides) == 2, "sides named")
+        table = inbox.query_one("#conflicts", DataTable)
+        said = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[3]) for i in range(2)}
+        assert said == {
+            "a.md": "edited in laptop and in desk",
+            "b.md": "deleted in laptop, edited in Raven",
+        }
+        title = text_of(inbox.query_one("#inbox-title", Static))
+        assert title == "Conflict inbox · 2 open conflicts"

@@ -7,39 +7,25 @@ ends with close 4401; the app reads its configuration again and goes on with
 the token found there, from the last event it saw.
 """
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from textual.widgets import Static
 
 from tests.conftest import LiveServer
 from tests.factories import Api, upsert
 from tests.graphql.test_auth import _token
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import restart, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LinkState, LocalSyncClient, SourceEvent, Unauthenticated
 from tui.config import ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE, ConfigSource
 from tui.screens.connect import ConnectScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.bottom_bar import LiveStatus
-
-
-def restart(old: LiveServer) -> LiveServer:
-    """A new server on the stopped one's port and settings."""
-    server = LiveServer(old.settings)
-    server.port = old.port
-    config = uvicorn.Config(
-        server.app, host="127.0.0.1", port=old.port, log_level="warning", lifespan="on"
-    )
-    server.server = uvicorn.Server(config)
-    server.thread = threading.Thread(target=server.server.run, daemon=True)
-    return server.start()
 
 
 async def test_live_feed_reconnects_after_the_server_restarts(

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from textual.pilot import Pilot
-from textual.widgets import Markdown, TextArea
+from textual.widgets import Static, TextArea
 
 from backend.models import Conflict, File, Version
 from tests.factories import Api, sha, upsert
@@ -26,11 +26,13 @@ from tui.client import LocalSyncClient
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.connect import ConnectScreen
 from tui.screens.edit_region import EditRegionScreen
+from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.inbox import InboxScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.diff_view import DiffView
 from tui.widgets.file_tree import FileTree
+from tui.widgets.note_view import NoteView
 from tui.widgets.version_list import VersionList
 
 SIZE = (120, 40)
@@ -74,15 +76,49 @@ def _one_backend(database_url: str) -> None:
         pytest.skip("snapshots are taken on SQLite only")
 
 
+def _connect_app(api: Api) -> LocalSyncApp:
+    """An app whose server refuses connections, and whose next try is an hour away.
+
+    Port 1 is privileged and unused: the connection is refused at once. With the
+    hour-long wait, no try (and no "Trying…") can happen while the snapshot is taken.
+    """
+    client = LocalSyncClient("http://127.0.0.1:1", api.token, "ws-demo")
+    return LocalSyncApp(client, live=False, connect_delays=(3600, 3600))
+
+
+async def _on_connect_screen(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "connect screen")
+    hint = app.screen.query_one("#connect-hint", Static)
+    await until(pilot, lambda: "60 min" in text_of(hint), "waiting for the next try")
+    await settle(pilot)
+
+
 def test_connect_error(snap_compare: Any, api: Api) -> None:
-    # Port 1 is privileged and unused: the connection is refused at once.
-    app = LocalSyncApp(LocalSyncClient("http://127.0.0.1:1", api.token, "ws-demo"), live=False)
+    app = _connect_app(api)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_on_connect_screen)
+
+
+def test_connect_error_80x24(snap_compare: Any, api: Api) -> None:
+    app = _connect_app(api)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_on_connect_screen)
+
+
+def test_help_80x24(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+    api.source()
+    app = LocalSyncApp(client, live=False)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "connect screen")
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
+        screen = app.screen
+        assert isinstance(screen, SourcesScreen)
+        await until(pilot, lambda: screen.sources, "sources loaded")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help open")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 def test_sources_with_help(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
@@ -171,12 +207,13 @@ def test_files_with_chosen_file(snap_compare: Any, client: LocalSyncClient, api:
 
         await until(pilot, on_plan, "cursor on plan.md")
         await pilot.press("enter")
-        rendered = files.query_one("#rendered", Markdown)
+        rendered = files.query_one("#rendered", NoteView)
         await until(
             pilot,
             lambda: (
                 files.query_one("#plain", TextArea).text == PLAN_V1
-                and len(rendered.children) == 2  # heading and list
+                and rendered.text == PLAN_V1
+                and rendered.complete
             ),
             "plan shown",
         )

@@ -48,7 +48,7 @@ class BaseScreen(Screen[T]):
         if isinstance(error, FATAL):
             self.localsync.connection_failed(error)
         else:
-            self.localsync.notify(error.message, title="Refused", severity="error", timeout=8)
+            self.localsync.notify(error.message, title=error.title, severity="error", timeout=10)
 
     async def fetch(self, call: Awaitable[R], *selectors: str) -> R | None:
         """Await a client call with ``selectors`` busy; ``None`` once its error is reported.

@@ -51,11 +51,16 @@ class SourcesScreen(BaseScreen[None]):
     help_title = "sources"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Files", show=False),
-        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("enter", "open", "Open the source's files", show=False),
+        Binding("j", "move('down')", "Next source", show=False),
+        Binding("k", "move('up')", "Previous source", show=False),
         Binding("c", "app.inbox", "Conflicts"),
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("t", "retention", "Retention", show=False),
         Binding("r", "reload", "Reload"),
+        Binding("q", "app.quit", "Quit"),
     ]
+    footer_keys = ("app.inbox", "toggle_pause", "reload", "app.quit")
 
     def __init__(self) -> None:
         super().__init__()
@@ -128,6 +133,17 @@ class SourcesScreen(BaseScreen[None]):
         source = self.selected
         if source is not None:
             self.app.push_screen(FilesScreen(source), lambda _: self.reload())
+
+    def action_move(self, direction: str) -> None:
+        table = self.query_one("#sources", DataTable)
+        table.action_cursor_down() if direction == "down" else table.action_cursor_up()
+
+    def action_retention(self) -> None:
+        from tui.screens.retention import RetentionScreen
+
+        source = self.selected
+        if source is not None:
+            self.app.push_screen(RetentionScreen(source))
 
     def action_toggle_pause(self) -> None:
         source = self.selected
