@@ -121,3 +121,27 @@ async def test_the_cursor_shows_a_version_whole_and_d_its_diff_with_the_parent(
         await until(pilot, lambda: whole.text == FIRST_VERSION_NOTE, "first version explained")
         await pilot.press("d")
         await until(pilot, lambda: whole.text == V1 and whole.complete, "version 1 whole")
+
+
+async def test_a_long_diff_is_drawn_and_end_reaches_its_last_line(api: Api, make_app: Any) -> None:
+    old = "".join(f"line {n}\n" for n in range(2000))
+    new = "".join(f"line {n} changed\n" for n in range(2000))
+    sid = api.source()["id"]
+    api.push(sid, upsert("a.md", old))
+    api.push(sid, upsert("a.md", new, base=sha(old)))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _history(pilot, app, "a.md", 2)
+        diff = app.screen.query_one("#diff", DiffView)
+        await pilot.press("d")
+        await until(pilot, lambda: diff.diff is not None, "diff shown")
+        assert diff.virtual_size.height == 1 + len(diff.diff.lines) > 4000
+        await pilot.press("tab")
+        await until(pilot, lambda: diff.has_focus, "diff focused")
+        await pilot.press("end")
+        await until(pilot, lambda: diff.scroll_y == diff.max_scroll_y > 0, "at the last line")
+        assert text_of_last_line(diff) == "+line 1999 changed"
+
+
+def text_of_last_line(diff: DiffView) -> str:
+    return diff.render_line(diff.scrollable_content_region.height - 1).text.rstrip()

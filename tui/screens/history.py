@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Static
 
@@ -19,8 +19,10 @@ from tui.client import FileDiff, SourceInfo, VersionInfo
 from tui.screens.base import BaseScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.files import PREVIEW_DELAY
+from tui.screens.history_actions import HistoryActions
 from tui.widgets.bottom_bar import BottomBar
 from tui.widgets.diff_view import DiffView
+from tui.widgets.marked_version_list import MarkedVersionList
 from tui.widgets.note_view import NoteView
 from tui.widgets.version_list import VersionList
 
@@ -30,7 +32,7 @@ FIRST_VERSION_NOTE = "This is the first version with content: there is nothing b
 Mode = Literal["whole", "diff"]
 
 
-class HistoryScreen(BaseScreen[None]):
+class HistoryScreen(HistoryActions, BaseScreen[None]):
     help_title = "history"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -53,11 +55,11 @@ class HistoryScreen(BaseScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.source.name} · history of {self.path}", classes="screen-title")
-        yield VersionList(id="versions", clock=self.localsync.clock)
+        yield MarkedVersionList(id="versions", clock=self.localsync.clock)
         with ContentSwitcher(initial="version-box", id="history-view"):
             with Vertical(id="version-box"):
                 yield NoteView(id="version")
-            with VerticalScroll(id="diff-box"):
+            with Vertical(id="diff-box"):
                 yield DiffView(id="diff")
         yield BottomBar()
 
@@ -112,6 +114,8 @@ class HistoryScreen(BaseScreen[None]):
         parent = versions.parent_of(version)
         if version.hash is None:
             self._note(DELETION_NOTE, version)
+        elif (pruned := self.pruned_note(version)) is not None:
+            self._note(pruned, version)
         elif self.mode == "whole":
             self._show_whole(version)
         elif parent is None or parent.hash is None:
@@ -159,7 +163,6 @@ class HistoryScreen(BaseScreen[None]):
             self.wanted = None
             return
         self.query_one("#diff", DiffView).show(diff)
-        self.query_one("#diff-box", VerticalScroll).scroll_home(animate=False)
         self.query_one("#history-view", ContentSwitcher).current = "diff-box"
 
     # -- restoring
