@@ -127,7 +127,7 @@ def build(engine: Engine, settings: Settings, files: int, versions: int, now: da
             )
         with engine.begin() as conn:
             conn.execute(File.__table__.insert(), file_rows)  # type: ignore[attr-defined]
-            ids = dict(
+            ids: dict[str, int] = dict(
                 conn.execute(
                     text("SELECT relative_path, id FROM files WHERE source_id = :s AND id > 0"),
                     {"s": source_id},

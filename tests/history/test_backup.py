@@ -69,6 +69,9 @@ def test_backup_under_load_then_restore_once_the_server_stops(
 
     audited = localsync("verify", database_url=f"sqlite:///{target}")
     assert audited.exit_code == 0, audited.output
+    live = localsync("verify", database_url=own_database)  # the live one, pushes going on
+    assert live.exit_code == 0, live.output
+    pusher.until(pusher.done + 5)
 
     refused = localsync("restore", str(target), database_url=own_database)
     assert refused.exit_code != 0
