@@ -71,19 +71,23 @@ def save_token(server: str, workspace: str, token: str) -> Stored:
 
 
 def load_token(server: str, workspace: str) -> str | None:
-    """The stored token for (server, workspace), or None when there is none."""
+    """The stored token for (server, workspace), or None when there is none.
+
+    The file is read first: it holds a token only when no keyring was usable at
+    login, and then looking one up would cost keyring's backend discovery for
+    nothing on every run.
+    """
+    key = _key(server, workspace)
+    stored = _read_file().get("tokens", {}).get(key)
+    if isinstance(stored, str) and stored:
+        return stored
     import keyring
     from keyring.errors import KeyringError
 
-    key = _key(server, workspace)
     try:
-        token = keyring.get_password(SERVICE, key)
+        return keyring.get_password(SERVICE, key) or None
     except KeyringError:
-        token = None
-    if token:
-        return token
-    stored = _read_file().get("tokens", {}).get(key)
-    return stored if isinstance(stored, str) and stored else None
+        return None
 
 
 def delete_token(server: str, workspace: str) -> bool:

@@ -126,6 +126,7 @@ def run(
                     next_scan = now + rescan_every
                     engine.scan_and_journal()
                     engine.push_pending(report, only_due=True)
+                    engine.journal.compact()
                 if now >= next_retry:
                     next_retry = now + intervals.retry
                     engine.push_pending(report, only_due=True)

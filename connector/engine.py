@@ -682,6 +682,7 @@ class Engine:
                 report.skipped = self.scan_and_journal().skipped
             else:
                 self.reconcile(report)
+            self.journal.compact()
             return self._verdict(report)
         except ApiError as exc:
             hint = " (log in again: `localsync login`)" if exc.status == 401 else ""

@@ -57,6 +57,10 @@ _ADDED_COLUMNS = (
 """Columns newer than a journal may be; added on open (their default means "unknown")."""
 
 
+COMPACT_MIN_FREE_PAGES = 256
+"""Free pages (4 KiB each) below which compacting is not worth a rewrite."""
+
+
 class JournalCorrupt(Exception):
     """The journal file exists but cannot be read as our database."""
 
@@ -306,6 +310,21 @@ class Journal:
                     "WHERE op_id = ?",
                     (now + delay, error, op_id),
                 )
+
+    def compact(self) -> bool:
+        """Give back the space of delivered operations once nothing is pending.
+
+        A first upload journals every file's content and then drops it as the server
+        answers, which leaves a journal of mostly free pages; every later open checks
+        the whole file, so a no-op run would keep paying for a past upload. Returns
+        whether the file was rewritten.
+        """
+        pages = int(self.db.execute("PRAGMA page_count").fetchone()[0])
+        free = int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+        if free < COMPACT_MIN_FREE_PAGES or free * 2 < pages or self.pending_count():
+            return False
+        self.db.execute("VACUUM")
+        return True
 
     def due_now(self) -> None:
         """Make every waiting operation due (the reason it waited has gone away)."""

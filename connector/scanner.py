@@ -146,4 +146,5 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
                 result.hashed.append(path)
     for path, reason in sorted(result.skipped.items()):
         log.info("not synced (%s): %s", reason, path)
+    log.debug("scanned %d file(s), read %d", len(result.files), len(result.hashed))
     return result

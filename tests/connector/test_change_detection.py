@@ -72,6 +72,24 @@ def test_a_rescan_hashes_only_what_changed(
     assert hashed(run_once(a, live_server.url, api)) == set()
 
 
+def test_a_drained_journal_gives_back_the_space_of_delivered_content(
+    live_server: LiveServer, api: Api, tmp_path: Path
+) -> None:
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(150):
+        write(a, f"n{i:03}.md", f"{i}\n" + "text " * 2000)  # 10 KB each, 1.5 MB in all
+    run_once(a, live_server.url, api)
+    journal = Journal(a / ".localsync" / "journal.db")
+    try:
+        free = journal.db.execute("PRAGMA freelist_count").fetchone()[0]
+        pages = journal.db.execute("PRAGMA page_count").fetchone()[0]
+        assert journal.pending_count() == 0 and len(journal.files()) == 150
+    finally:
+        journal.close()
+    assert free < 256 and pages * 4096 < 1_000_000, (free, pages)
+
+
 def test_own_pushes_come_back_without_content_and_write_nothing(
     live_server: LiveServer, api: Api, tmp_path: Path
 ) -> None:
