@@ -174,6 +174,12 @@ def test_sync_and_status_without_any_token_say_how_to_log_in(
     assert "Illegal header" not in first.output and "unreachable" not in first.output
     assert "localsync login" in first.output
 
+    bad = run(*sync_args(folder, "--server", live_server.url, "--workspace", api.workspace,
+                         "--token", "not-a-jwt"))  # fmt: skip
+    assert bad.exit_code == 1
+    assert "the server refused this connector: 401" in bad.output
+    assert "localsync login" in bad.output and "Traceback" not in bad.output
+
     ok = run(*sync_args(folder, "--server", live_server.url, "--workspace", api.workspace,
                         "--token", api.token))  # fmt: skip
     assert ok.exit_code == 0, ok.output
