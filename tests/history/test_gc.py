@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from backend.models import File, Version
 from backend.retention.errors import VersionPruned
-from backend.retention.versions import check_not_pruned, pruned_ids
+from backend.retention.marks import check_not_pruned, pruned_ids
 from backend.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import Api, assert_error, sha, upsert
