@@ -50,7 +50,6 @@ async def test_form_sets_a_policy_and_refuses_bad_numbers(api: Api, make_app: An
             ("0", "at least 1; 0 is too small"),
             ("-3", "at least 1; -3 is too small"),
             ("99999999999999999999", "at most 1,000,000"),
-            ("ten", "must be a whole number from 1 to 1,000,000"),
         ):
             await _type(pilot, form, "#keep-last", typed)
             await pilot.press("ctrl+s")

@@ -28,15 +28,13 @@ DEFAULT_KEEP_LAST, DEFAULT_AGE_DAYS = 50, 365
 KINDS: tuple[tuple[RetentionKind, str], ...] = (
     ("ALL", "Keep every version"),
     ("LAST", "Keep the newest N versions of each file"),
-    (
-        "STAGGERED",
-        "Staggered: every version for a day, the newest of each day for 30 days, "
-        "then the newest of each week up to a maximum age",
-    ),
+    ("STAGGERED", "Staggered: thinned out as they age, none past a maximum age"),
 )
 PROTECTED = (
-    "Whatever the policy, the current version, pinned versions and what an open "
-    "conflict needs are kept. Pruning happens at the next garbage collection."
+    "Staggered keeps every version for a day, the newest of each day for 30 days, then "
+    "the newest of each week up to the maximum age. Whatever the policy, the current "
+    "version, pinned versions and what an open conflict needs are kept. Pruning happens "
+    "at the next garbage collection."
 )
 
 
