@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -44,11 +45,29 @@ class Draft:
 
 @dataclass
 class DraftStore:
-    """Drafts of one server and workspace."""
+    """Drafts of one server and workspace.
+
+    ``save_soon`` and ``drop_soon`` write on one background thread, in the order
+    they were asked for: a keypress never waits for the disk, and a later state
+    is never overwritten by an earlier one.
+    """
 
     server: str
     workspace: str
     root: Path = field(default_factory=drafts_dir)
+    _writer: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="drafts"), repr=False
+    )
+
+    def save_soon(self, conflict_id: str, draft: Draft) -> "Future[None]":
+        return self._writer.submit(self.save, conflict_id, draft)
+
+    def drop_soon(self, conflict_id: str) -> "Future[None]":
+        return self._writer.submit(self.drop, conflict_id)
+
+    def flush(self) -> None:
+        """Wait for every write asked for so far."""
+        self._writer.submit(lambda: None).result()
 
     def _path(self, conflict_id: str) -> Path:
         key = "\0".join((self.server, self.workspace, conflict_id)).encode()

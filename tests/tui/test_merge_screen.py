@@ -13,6 +13,7 @@ from tests.tui.conftest import BASE, LOCAL, PATH, three_region_conflict
 from tests.tui.helpers import text_of, until
 from tests.tui.merge_helpers import _drafts_in_tmp, open_merge, screen_lines  # noqa: F401
 from tests.tui.test_loading import SlowClient
+from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.edit_region import EditRegionScreen
 from tui.screens.leave_merge import LeaveMergeScreen
@@ -371,6 +372,54 @@ async def test_sides_are_named_after_who_wrote_them(api: Api, make_app: Any) -> 
         labels = text_of(merge.query_one("#merge-labels", Static))
         assert "Local: laptop" in labels and "Raven side: desktop" in labels
         header = text_of(merge.query_one("#merge-title", Static))
-        assert merge.server_label in header and f"workspace {api.workspace}" in header
-        assert "opened " in header and " ago" in header
         assert "stale base" not in header and "edit delete" not in header
+        where = text_of(merge.query_one("#merge-where", Static))
+        assert merge.server_label in where and f"workspace {api.workspace}" in where
+        assert "opened " in where and " ago" in where
+
+
+# -- a merge too large for one answer --------------------------------------------------------
+
+WIDE_BASE = "# Wide\n\n" + " ".join(f"base{i}" for i in range(300)) + "\n"
+WIDE_LOCAL = "# Wide\n\n" + " ".join(f"local{i}" for i in range(300)) + "\n"
+WIDE_RAVEN = "# Wide\n\n" + " ".join(f"raven{i}" for i in range(300)) + "\n"
+
+
+def _sized(start_server: Any, workspace: str, limit: int) -> tuple[Api, LocalSyncClient]:
+    server = start_server(graphql_max_response_bytes=limit)
+    api = Api(server.url, server.settings, workspace)
+    return api, LocalSyncClient(server.url, api.token, workspace)
+
+
+@pytest.mark.parametrize("room", ["plain fits", "nothing fits"])
+async def test_a_merge_too_large_for_one_answer_says_what_to_do(
+    start_server: Any, workspace: str, room: str
+) -> None:
+    sides = len(WIDE_BASE) + len(WIDE_LOCAL) + len(WIDE_RAVEN)
+    # The plain query carries the sides and the region's lines (about as much
+    # again); word changes would add more than half as much once more.
+    limit = 2 * sides + sides // 2 if room == "plain fits" else sides // 2
+    api, client = _sized(start_server, workspace, limit)
+    with api:
+        sid = api.source()["id"]
+        conflict_id = _conflict(api, sid, "notes/wide.md", (WIDE_BASE, WIDE_LOCAL, WIDE_RAVEN))
+        app = LocalSyncApp(client, live=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources")
+            merge = MergeScreen(conflict_id)
+            await app.push_screen(merge)
+            title = merge.query_one("#merge-title", Static)
+            if room == "plain fits":
+                await until(pilot, lambda: merge.doc is not None, "loaded without word changes")
+                assert merge.conflict is not None
+                assert not any(r.word_changes for r in merge.conflict.regions)
+                notes = [n.message for n in app._notifications]
+                assert any("too large for the server to send at once" in n for n in notes)
+            else:
+                await until(pilot, lambda: "could not send this merge" in text_of(title), "said")
+                text = text_of(title)
+                assert (
+                    "LOCALSYNC_GRAPHQL_MAX_RESPONSE_BYTES" in text and "Nothing was changed" in text
+                )
+                assert "RESPONSE_TOO_LARGE" not in text
+                assert app.screen is merge and merge.doc is None

@@ -11,6 +11,7 @@ every choice whose region still has the same lines is kept.
 """
 
 import asyncio
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.edit_region import diff3_text, edit_externally, has_markers
 from tui.screens.leave_merge import Leave, LeaveMergeScreen
 from tui.widgets.bottom_bar import BottomBar
+from tui.widgets.merge_result import LocalResult
 from tui.widgets.merge_rows import MergeDoc, build_doc
 from tui.widgets.merge_view import MergeView, column_widths
 from tui.widgets.result_view import ResultView, stretches
@@ -59,6 +61,8 @@ _REASONS = {
 }
 TOO_MUCH = ("QUERY_TOO_COSTLY", "RESPONSE_TOO_LARGE")
 DELETED = "The file will be deleted (that side deleted it)."
+CONFIRM_DELAY = 0.15
+"""Seconds a result drawn locally waits before the server is asked to confirm it."""
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,19 @@ def too_much_message(error: ClientError) -> str:
     )
 
 
+def _prepare(conflict: ConflictDetail) -> tuple[MergeDoc, LocalResult]:
+    """The rows and the result renderer: linear in the file, so built off the event loop."""
+    renderer = LocalResult(conflict.base, conflict.local, conflict.remote, conflict.spans)
+    return build_doc(conflict), renderer
+
+
 class MergeScreen(BaseScreen[bool]):
     """Dismissed with ``True`` once saved."""
 
     help_title = "merge"
 
     DEFAULT_CSS = """
-    MergeScreen #merge-title { height: auto; padding: 0 1; }
+    MergeScreen #merge-where { height: 1; padding: 0 1; color: $text-muted; }
     MergeScreen #merge-labels { height: 1; }
     MergeScreen #sides { height: 3fr; }
     MergeScreen #merge-status { height: auto; }
@@ -195,9 +205,15 @@ class MergeScreen(BaseScreen[bool]):
         self.side_names = ("local", "Raven")
         """Where each side came from: the connector's name, and Raven."""
         self.restored: Draft | None = None
+        self.renderer: LocalResult | None = None
+        self.server_result: tuple[str, dict[int, tuple[int, int]]] | None = None
+        """The server's last result and where its regions sit."""
+        self.confirmed = False
+        """Whether the result shown is the server's answer for the current choices."""
 
     def compose(self) -> ComposeResult:
         yield Static("Loading conflict…", id="merge-title", classes="screen-title")
+        yield Static(id="merge-where")
         yield Static(id="merge-labels")
         yield MergeView(id="sides")
         yield Static(id="merge-status")
@@ -257,17 +273,18 @@ class MergeScreen(BaseScreen[bool]):
             return
         if conflict.status != "OPEN":
             assert self.drafts is not None
-            self.drafts.drop(self.conflict_id)
+            self.drafts.drop_soon(self.conflict_id)
             self.notify("This conflict is already resolved.", severity="warning")
             self.dismiss(False)
             return
-        doc = await asyncio.to_thread(build_doc, conflict)
+        doc, renderer = await asyncio.to_thread(_prepare, conflict)
         if not self.is_attached:
             return
         first = self.conflict is None
         if not first and self.conflict is not None:
             self._carry_over(self.conflict, conflict)
-        self.conflict, self.doc = conflict, doc
+        self.conflict, self.doc, self.renderer = conflict, doc, renderer
+        self.server_result = None
         self.side_names = conflict.authors
         if first:
             self._restore_draft(conflict)
@@ -332,10 +349,10 @@ class MergeScreen(BaseScreen[bool]):
                 (conflict.path, "bold"),
                 f" · {reason} · ",
                 (plural(self.region_count, "region"), "bold"),
-                "\n",
-                (f"{self.server_label} · workspace {self.client.workspace}{opened}", "dim"),
             )
         )
+        where = f"{self.server_label} · workspace {self.client.workspace}{opened}"
+        self.query_one("#merge-where", Static).update(where)
         self._labels()
 
     def _labels(self) -> None:
@@ -438,14 +455,31 @@ class MergeScreen(BaseScreen[bool]):
             self.result_text = kept or ""
             view.show(self.result_text, "" if kept is not None else DELETED)
             return
+        self.confirmed = False
+        decisions = dict(self.state.decisions)
+        local = self.renderer.render(decisions, self.server_result) if self.renderer else None
+        if local is not None:  # shown at once; the server's answer follows
+            self._show_result(conflict, *local)
+            # Let the frame with it be drawn, and a quick run of choices end, before
+            # a request (which takes the loop for a while to set up) confirms it.
+            await asyncio.sleep(CONFIRM_DELAY)
         preview = await self.fetch(
-            self.client.apply_decisions(conflict.id, list(self.state.decisions.values())),
-            "#result-box",
+            self.client.apply_decisions(conflict.id, list(decisions.values())),
+            *(() if local is not None else ("#result-box",)),
         )
         if preview is None:
             return
-        self.result_text = preview.text
-        view.show(preview.text, stretches=stretches(conflict.spans, preview.regions))
+        self.server_result = (preview.text, preview.regions)
+        if local is None or local != self.server_result:
+            self._show_result(conflict, preview.text, preview.regions)
+        self.confirmed = True
+
+    def _show_result(
+        self, conflict: ConflictDetail, text: str, regions: dict[int, tuple[int, int]]
+    ) -> None:
+        self.result_text = text
+        view = self.query_one(ResultView)
+        view.show(text, stretches=stretches(conflict.spans, regions))
         view.follow(self.current)
 
     # -- changes
@@ -471,10 +505,18 @@ class MergeScreen(BaseScreen[bool]):
             current=self.current,
             saved_at=self.localsync.clock().isoformat(),
         )
-        try:
-            drafts.save(conflict.id, draft)
-        except OSError as error:
-            self.notify(f"Could not keep a draft: {error}", severity="warning")
+        drafts.save_soon(conflict.id, draft).add_done_callback(self._draft_written)
+
+    def _draft_written(self, written: "Future[None]") -> None:
+        error = written.exception()
+        if error is not None:  # on the writer thread: tell the user from the app's
+            self.app.call_from_thread(
+                self.notify, f"Could not keep a draft: {error}", severity="warning"
+            )
+
+    def on_unmount(self) -> None:
+        if self.drafts is not None:
+            self.drafts.flush()  # the draft is on disk before the screen is gone
 
     @on(MergeView.RegionClicked)
     def _clicked(self, message: MergeView.RegionClicked) -> None:
@@ -660,7 +702,7 @@ class MergeScreen(BaseScreen[bool]):
                 self.dismiss(False)
             elif answer == "discard":
                 if self.drafts is not None and self.conflict is not None:
-                    self.drafts.drop(self.conflict.id)
+                    self.drafts.drop_soon(self.conflict.id)
                 self.dismiss(False)
 
         self.app.push_screen(LeaveMergeScreen(max(choices, 1)), answered)
@@ -732,7 +774,7 @@ class MergeScreen(BaseScreen[bool]):
 
     def _drop_draft(self) -> None:
         if self.drafts is not None:
-            self.drafts.drop(self.conflict_id)
+            self.drafts.drop_soon(self.conflict_id)
 
     async def _send(self, conflict: ConflictDetail, with_markers: bool) -> None:
         decisions = list(self.state.decisions.values())

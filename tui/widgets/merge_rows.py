@@ -28,6 +28,7 @@ from typing import Literal
 from rich.cells import cell_len
 
 from tui.client import ConflictDetail, Region, Span, SpanOrigin, Version
+from tui.widgets.merge_result import split_lines
 
 Side = Literal["local", "remote", "base"]
 SIDES: tuple[Side, ...] = ("local", "remote", "base")
@@ -55,7 +56,8 @@ class Row:
 
 
 def split(text: str | None) -> list[str]:
-    return text.splitlines() if text else []
+    r"""Lines without endings, split on ``\n`` only: the server's spans count lines so."""
+    return [line.rstrip("\r\n") for line in split_lines(text)]
 
 
 @dataclass

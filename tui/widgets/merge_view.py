@@ -90,7 +90,7 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
         "merge-view--tag-decided",
     }
     DEFAULT_CSS = """
-    MergeView { height: 1fr; }
+    MergeView { height: 1fr; overflow-y: scroll; }
     MergeView > .merge-view--gutter { color: $text-muted; }
     MergeView > .merge-view--separator { color: $panel-lighten-2; }
     MergeView > .merge-view--header { color: $text; background: $error-muted; text-style: bold; }
@@ -130,6 +130,8 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
         """Region number to a short name of its choice."""
         self.words = True
         self._cache: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._strips: dict[tuple[int, int, bool, str | None, bool], Strip] = {}
+        self._styles: dict[str, Style] = {}
 
     # -- state from the screen
 
@@ -138,6 +140,7 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
         self.doc = doc
         self.wrapped = None
         self._cache = {}
+        self._strips = {}
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._relayout()
 
@@ -183,13 +186,14 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
     @work(exclusive=True, group="layout")
     async def _relayout(self) -> None:
         doc = self.doc
-        if doc is None:
-            return
+        if doc is None or self.scrollable_content_region.width < 2:
+            return  # not laid out yet: on_resize lays the rows out once it has a size
         width = self._text_width
         layout = await asyncio.to_thread(build_layout, doc, width)
         if doc is not self.doc:
             return
         self.wrapped = layout
+        self._strips = {}
         self.virtual_size = Size(self.scrollable_content_region.width, layout.height)
         self.refresh()
         self.follow()
@@ -218,7 +222,12 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
     # -- drawing
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"merge-view--{name}", partial=True)
+        """Component styles are looked up once per theme: every row of every frame uses them."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"merge-view--{name}", partial=True)
+            self._styles[name] = style
+        return style
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -228,6 +237,19 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, self.rich_style)
         r, sub = layout.row_at(visual)
         row = doc.rows[r]
+        # A choice or a move repaints the view; only rows whose look changed are rebuilt.
+        key = (visual, width, row.region == self.current, self.decided.get(row.region), self.words)
+        cached = self._strips.get(key)
+        if cached is not None:
+            return cached
+        if len(self._strips) > 4096:
+            self._strips.clear()
+        self._strips[key] = strip = self._render_row(doc, layout, r, row, sub, width)
+        return strip
+
+    def _render_row(
+        self, doc: MergeDoc, layout: Layout, r: int, row: Row, sub: int, width: int
+    ) -> Strip:
         segments: list[Segment] = []
         widths = column_widths(width, self.columns)
         for k, side in enumerate(self.sides):
@@ -349,3 +371,9 @@ class MergeView(ScrollView, can_focus=True, inherit_bindings=False):
             row = doc.rows[layout.row_at(visual)[0]]
             if row.region:
                 self.post_message(self.RegionClicked(row.region))
+
+    def notify_style_update(self) -> None:
+        """A theme change restyles every row: drop the rows drawn in the old colours."""
+        self._strips = {}
+        self._styles = {}
+        super().notify_style_update()

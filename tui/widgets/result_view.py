@@ -13,6 +13,7 @@ region into view; with focus, the arrow and page keys scroll.
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import ClassVar
 
 from rich.cells import cell_len, chop_cells
@@ -23,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.client import Span, SpanOrigin
+from tui.widgets.merge_result import split_lines
 
 MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 _WORDS = re.compile(r"\S+\s*|\s+")
@@ -108,6 +110,7 @@ class ResultView(ScrollView, can_focus=True):
     ResultView > .result-view--tag-raven { color: $text-secondary; text-style: bold; }
     ResultView > .result-view--tag-both { color: $text-accent; text-style: bold; }
     ResultView > .result-view--tag-region { color: $text-error; text-style: bold; }
+    ResultView { overflow-y: scroll; }
     ResultView:focus { border: round $accent; }
     """
 
@@ -121,13 +124,12 @@ class ResultView(ScrollView, can_focus=True):
         self.current = 0
         self.decided: set[int] = set()
         self._lines: list[str] = []
-        self._rows: list[tuple[int, str]] = []
-        """Each visual row: the result line it belongs to and its text."""
         self._line_rows: list[int] = [0]
         """First visual row of each result line (one more entry at the end)."""
         self._starts: list[int] = []
         self._width = 0
         self._wrapped: dict[str, list[str]] = {}
+        self._styles: dict[str, Style] = {}
 
     def show(self, text: str, note: str = "", stretches: list[Stretch] | None = None) -> None:
         self.text, self.note = text, note
@@ -153,24 +155,40 @@ class ResultView(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width - self._gutter, 1)
 
     def _rewrap(self) -> None:
-        self._lines = self.note.splitlines() if self.note else self.text.splitlines()
+        """Row starts of every line; only lines wider than the view are wrapped (and cached)."""
+        shown = self.note or self.text
+        self._lines = [line.rstrip("\r\n") for line in split_lines(shown)]
         width = self._text_width
-        if width != self._width or len(self._wrapped) > 4 * len(self._lines) + 1000:
+        if width != self._width or len(self._wrapped) > 2 * len(self._lines) + 1000:
             self._wrapped = {}  # rows of another width, or of texts long gone
         self._width = width
         cache = self._wrapped
-        rows: list[tuple[int, str]] = []
-        line_rows = []
-        for number, line in enumerate(self._lines):
-            line_rows.append(len(rows))
-            pieces = cache.get(line)
-            if pieces is None:
-                pieces = cache[line] = wrap(line, width)
-            rows.extend((number, piece) for piece in pieces)
-        line_rows.append(len(rows))
-        self._rows, self._line_rows = rows, line_rows
-        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
+        if self.scrollable_content_region.width < 2:
+            heights = [1] * len(self._lines)  # not laid out yet: wrapped once it has a size
+        else:
+            heights = [
+                1 if len(line) <= width and line.isascii() else len(self._wrap(line, cache))
+                for line in self._lines
+            ]
+        self._line_rows = [0, *accumulate(heights)]
+        self.virtual_size = Size(self.scrollable_content_region.width, self._line_rows[-1])
         self.refresh()
+
+    def _wrap(self, line: str, cache: dict[str, list[str]]) -> list[str]:
+        pieces = cache.get(line)
+        if pieces is None:
+            pieces = cache[line] = wrap(line, self._width)
+        return pieces
+
+    def _row(self, index: int) -> tuple[int, str, bool]:
+        """The line drawn on visual row ``index``, the piece of it, and whether it is its first."""
+        number = bisect_right(self._line_rows, index) - 1
+        line = self._lines[number]
+        sub = index - self._line_rows[number]
+        if sub == 0 and ((len(line) <= self._width and line.isascii()) or self._width < 2):
+            return number, line, True
+        pieces = self._wrap(line, self._wrapped)
+        return number, pieces[sub] if sub < len(pieces) else "", sub == 0
 
     def on_unmount(self) -> None:
         self._wrapped = {}
@@ -187,8 +205,13 @@ class ResultView(ScrollView, can_focus=True):
         line = self.region_line(index)
         if line is None or line >= len(self._line_rows) - 1:
             return
-        row = self._line_rows[line]
-        self.scroll_to(y=max(row - self.scrollable_content_region.height // 3, 0), animate=False)
+        # After the next refresh: the new text's height must be known before scrolling,
+        # or the target is clamped to the old one.
+        self.call_after_refresh(self._scroll_to_row, self._line_rows[line])
+
+    def _scroll_to_row(self, row: int) -> None:
+        top = max(row - self.scrollable_content_region.height // 3, 0)
+        self.scroll_to(y=top, animate=False, immediate=True)
 
     def _stretch(self, line: int) -> Stretch | None:
         at = bisect_right(self._starts, line) - 1
@@ -200,15 +223,14 @@ class ResultView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        if index >= len(self._rows):
+        if index >= self._line_rows[-1]:
             return Strip.blank(width, self.rich_style)
-        number, text = self._rows[index]
+        number, text, first = self._row(index)
         style = self.rich_style
         if self.note:
             return Strip(
                 [Segment(text, style + self._component("result-view--note"))]
             ).adjust_cell_length(width, style)
-        first = self._line_rows[number] == index
         stretch = self._stretch(number)
         line_style, tag, tag_style = self._marks(stretch)
         line_style = style + line_style
@@ -245,4 +267,12 @@ class ResultView(ScrollView, can_focus=True):
         )
 
     def _component(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        """Component styles are looked up once per theme: every row of every frame uses them."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles = {}
+        super().notify_style_update()
