@@ -1,10 +1,13 @@
 """Waiting on the app without sleeping on the clock: poll the UI between frames."""
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -15,14 +18,43 @@ from tui.screens.sources import SourcesScreen
 from tui.widgets.file_tree import FileTree
 from tui.widgets.merge_view import MergeView
 
+UNTIL_TIMEOUT = 30.0
+"""Seconds ``until`` waits for a state: generous, as the machine may be loaded; a test
+that passes never waits this long, so it costs nothing then."""
+
 
 async def until(pilot: Pilot[None], predicate: Callable[[], object], what: str) -> None:
-    """Let the app run until ``predicate()`` holds, failing with ``what`` if it never does."""
-    for _ in range(500):
-        if predicate():
-            return
+    """Let the app run until ``predicate()`` holds, failing with ``what`` if it never does.
+
+    Wait only for states that last once reached (a screen shown, rows loaded, a
+    record that only grows), never for one that may come and go between two
+    polls (an indicator, a toast): on a loaded machine a poll can miss it.
+    """
+    deadline = time.monotonic() + UNTIL_TIMEOUT
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
         await pilot.pause(0.02)
-    raise AssertionError(f"never happened: {what}")
+
+
+class Toasts:
+    """Every notification an app posts, kept after the toast expires.
+
+    Pass it as ``run_test(message_hook=toasts)``. ``app._notifications`` drops a
+    toast once its timeout passes, so a test polling it on a loaded machine can
+    look too late; this record only grows.
+    """
+
+    def __init__(self) -> None:
+        self.shown: list[Notification] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.shown.append(message.notification)
+
+    def find(self, words: str) -> Notification | None:
+        """The first notification whose message holds ``words``."""
+        return next((n for n in self.shown if words in n.message), None)
 
 
 def text_of(widget: Static) -> str:

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 
 from tests.conftest import LiveServer
 from tests.factories import Api
-from tests.tui.helpers import restart, text_of, until
+from tests.tui.helpers import Toasts, restart, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.config import ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE, ConfigSource
@@ -73,14 +73,15 @@ async def test_a_server_typed_on_the_connect_screen_is_used_and_saved(
     app = LocalSyncApp(
         LocalSyncClient(dead, api.token, api.workspace), config=source, connect_delays=(5, 5)
     )
-    async with app.run_test(size=(80, 24)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(80, 24), message_hook=toasts) as pilot:
         await until(pilot, lambda: "Cannot reach the server" in _message(app), "down")
         field = app.screen.query_one("#connect-server", Input)
         assert field.value == dead
         await pilot.press("s", *live_server.url, "enter")
         await _sources_listed(pilot, app, 1)
         assert app.client.server == live_server.url
-        assert any("Saved the server" in n.message for n in app._notifications)
+        await until(pilot, lambda: toasts.find("Saved the server"), "saved, it says")
     saved = path.read_text(encoding="utf-8")
     assert saved.startswith("# my settings\n")  # the user's lines are kept
     stored = tomllib.loads(saved)

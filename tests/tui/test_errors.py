@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 from tests.conftest import LiveServer
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import LOCAL, PATH, RAVEN, three_region_conflict
-from tests.tui.helpers import open_merge, text_of, until
+from tests.tui.helpers import Toasts, open_merge, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.config import ENV_SERVER, ENV_TOKEN, ENV_WORKSPACE, ConfigSource
@@ -135,12 +135,9 @@ async def test_bad_gateway_is_a_toast_with_its_status(
     api: Api, bad_gateway: str, make_app: Any
 ) -> None:
     app = make_app(LocalSyncClient(bad_gateway, api.token, api.workspace))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(
-            pilot,
-            lambda: any("HTTP 502 Bad Gateway" in n.message for n in app._notifications),
-            "toast with the status",
-        )
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
+        await until(pilot, lambda: toasts.find("HTTP 502 Bad Gateway"), "toast with the status")
         assert isinstance(app.screen, SourcesScreen)
 
 
@@ -157,12 +154,13 @@ async def test_conflict_resolved_elsewhere_is_not_overwritten(api: Api, make_app
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         merge = await open_merge(pilot, conflict["id"])
         api.resolve(conflict["id"], "keep_raven")  # someone else, meanwhile
         await pilot.press("L", "ctrl+s")
         await until(pilot, lambda: app.screen is not merge, "merge screen closed")
-        assert any("resolved this conflict already" in n.message for n in app._notifications)
+        await until(pilot, lambda: toasts.find("resolved this conflict already"), "told why")
     assert api.file(sid, PATH)["content"] == RAVEN
 
 
@@ -172,7 +170,8 @@ async def test_stale_revision_reloads_and_keeps_the_choices_that_still_apply(
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         merge = await open_merge(pilot, conflict["id"])
         before = merge.conflict
         assert before is not None
@@ -191,7 +190,7 @@ async def test_stale_revision_reloads_and_keeps_the_choices_that_still_apply(
         # Regions 2 and 3 are unchanged and keep their choices; region 1's local
         # lines changed, so the choice made on the old lines must be made again.
         assert {i: d.choice for i, d in merge.state.decisions.items()} == {2: "LOCAL", 3: "RAVEN"}
-        assert any("changed on the server" in n.message for n in app._notifications)
+        await until(pilot, lambda: toasts.find("changed on the server"), "told why")
         await pilot.press("up", "up", "1")
         await until(pilot, lambda: merge.unresolved == 0, "region 1 decided again")
         await pilot.press("ctrl+s")
@@ -204,19 +203,17 @@ async def test_stale_revision_reloads_and_keeps_the_choices_that_still_apply(
 # ---- the server's limits, said plainly ---------------------------------------------
 
 
-def _toast(app: Any, words: str) -> Any:
-    return next((n for n in app._notifications if words in n.message), None)
-
-
 async def test_a_query_over_the_cost_budget_says_what_to_do(
     api: Api, start_server: Callable[..., LiveServer]
 ) -> None:
     api.source()
     server = start_server(graphql_max_cost=1)
     app = LocalSyncApp(LocalSyncClient(server.url, api.token, api.workspace), live=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: _toast(app, "too much at once"), "refusal shown")
-        toast = _toast(app, "too much at once")
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
+        await until(pilot, lambda: toasts.find("too much at once"), "refusal shown")
+        toast = toasts.find("too much at once")
+        assert toast is not None
         assert toast.title == "Too much at once"
         assert "Open a smaller part" in toast.message
         assert "LOCALSYNC_GRAPHQL_MAX_COST" in toast.message
@@ -231,9 +228,11 @@ async def test_too_many_live_feeds_for_the_token_says_what_to_do(
     api.source(name="Other")
     server = start_server(max_subscriptions_per_token=1)
     app = LocalSyncApp(LocalSyncClient(server.url, api.token, api.workspace))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: _toast(app, "Live updates for"), "refusal shown")
-        toast = _toast(app, "Live updates for")
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
+        await until(pilot, lambda: toasts.find("Live updates for"), "refusal shown")
+        toast = toasts.find("Live updates for")
+        assert toast is not None
         assert toast.title == "Too many at once"
         assert "allows no more at once for this token" in toast.message
         assert "Close other Local Sync windows" in toast.message
