@@ -21,6 +21,7 @@ latency, never an event.
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 
@@ -51,25 +52,47 @@ class Waiter:
         self.source_id = source_id
         self.cursor = cursor
         """The newest cursor the subscriber has read (the sweep compares it)."""
+        self.woken_at = time.monotonic()
+        """When the last wake-up reached this waiter's loop (at first, when it was made):
+        whatever was committed before then, a read started later sees."""
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
 
     def wake(self) -> None:
         """Safe from any thread; a waiter whose loop has closed is simply not woken."""
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            self._event.set()
-            return
-        with suppress(RuntimeError):  # its loop already closed
-            self._loop.call_soon_threadsafe(self._event.set)
+        _wake_together([self])
 
     async def wait(self) -> None:
         """Return once woken (at once if woken since the last wait)."""
         await self._event.wait()
         self._event.clear()
+
+    def _set(self) -> None:
+        self.woken_at = time.monotonic()
+        self._event.set()
+
+
+def _wake_together(waiters: Iterable[Waiter]) -> None:
+    """Wake ``waiters`` loop by loop, all of one loop in one callback: none of them
+    resumes before all are woken, so feeds woken by one commit can share a read."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Waiter]] = {}
+    for waiter in waiters:
+        by_loop.setdefault(waiter._loop, []).append(waiter)
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    for loop, group in by_loop.items():
+        if loop is running:
+            _set_all(group)
+            continue
+        with suppress(RuntimeError):  # its loop already closed
+            loop.call_soon_threadsafe(_set_all, group)
+
+
+def _set_all(waiters: list[Waiter]) -> None:
+    for waiter in waiters:
+        waiter._set()
 
 
 class Hub:
@@ -98,12 +121,10 @@ class Hub:
     def wake(self, source_ids: Iterable[str]) -> None:
         with self._lock:
             woken = [w for s in set(source_ids) for w in self._by_source.get(s, ())]
-        for waiter in woken:
-            waiter.wake()
+        _wake_together(woken)
 
     def wake_all(self) -> None:
-        for waiter in self.waiting():
-            waiter.wake()
+        _wake_together(self.waiting())
 
     def waiting(self) -> list[Waiter]:
         with self._lock:
