@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Row, Table, TextClause, bindparam, event, insert, text
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Row, Table, TextClause, bindparam, event, insert, text, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import TableClause
 from sqlmodel import Session, create_engine
 
@@ -126,14 +129,6 @@ def plain_table(table: Table) -> TableClause:
     return plain
 
 
-def _driver_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return db_time(value)
-    if isinstance(value, dict | list):
-        return db_json(value)
-    return value
-
-
 def defer_insert(
     session: Session, table: Any, values: dict[str, Any], ignore_existing: bool = False
 ) -> None:
@@ -143,39 +138,116 @@ def defer_insert(
     the transaction that writes them, so they skip the ORM: one executemany per
     table instead of one INSERT (and one object) per row. Code that does read
     those tables inside a write transaction calls :func:`write_deferred` first.
-    Values may be given as the database stores them (:func:`db_time`,
-    :func:`db_json`); a ``datetime`` or a ``dict`` is converted here.
+    Values are given as the database stores them (:func:`db_time`,
+    :func:`db_json`): nothing is converted row by row on the way.
     """
     pending: dict[tuple[Any, bool], list[dict[str, Any]]] = session.info.setdefault(_DEFERRED, {})
     pending.setdefault((table, ignore_existing), []).append(values)
 
 
 def insert_rows(
-    session: Session, table: Table, rows: list[dict[str, Any]], ignore_existing: bool = False
-) -> None:
-    """One executemany of ``rows`` into ``table``, with no per-row bind processing.
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    ignore_existing: bool = False,
+    returning: Sequence[str] = (),
+) -> list[Row[Any]]:
+    """Insert ``rows`` into ``table`` in one statement, with no per-row bind processing.
 
+    Values are as the database stores them (timestamps by :func:`db_time`, JSON
+    by :func:`db_json`).
+
+    PostgreSQL gets one ``INSERT ... SELECT FROM unnest(arrays)``: one short
+    statement (parsed once, cached) and one round trip, whatever the row count.
+    SQLite gets one executemany (or, with ``returning``, one multi-row INSERT).
     ``ignore_existing`` is for content-addressed rows: a row that exists (or
-    repeats) is already right.
+    repeats) is already right. Returns the ``returning`` columns of new rows.
     """
     if not rows:
+        return []
+    keys = [c.name for c in table.primary_key.columns]
+    if ignore_existing:
+        rows = list({tuple(r[k] for k in keys): r for r in rows}.values())
+    if session.get_bind().dialect.name == "postgresql":
+        names = tuple(rows[0])
+        statement = _pg_insert(table, names, ignore_existing, tuple(returning))
+        arrays = {f"c{i}": [r[n] for r in rows] for i, n in enumerate(names)}
+        return _pg_run(session, statement, arrays, bool(returning))
+    plain = plain_table(table)
+    if returning:
+        columns = [plain.c[n] for n in returning]
+        return list(session.execute(insert(plain).returning(*columns), rows))
+    if ignore_existing:
+        session.execute(sqlite.insert(plain).on_conflict_do_nothing(index_elements=keys), rows)
+    else:
+        session.execute(insert(plain), rows)
+    return []
+
+
+def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Update rows by primary key ``id``, each with its own values, in one statement."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = {f"c{i}": [r[n] for r in rows] for i, n in enumerate(names)}
+        _pg_run(session, _pg_update(table, names), arrays, False)
         return
     plain = plain_table(table)
-    rows = [
-        {k: _driver_value(v) for k, v in r.items()} if _needs_conversion(r) else r for r in rows
-    ]
-    if not ignore_existing:
-        session.execute(insert(plain), rows)
-        return
-    keys = [c.name for c in table.primary_key.columns]
-    unique = list({tuple(r[k] for k in keys): r for r in rows}.values())
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(upsert(plain).on_conflict_do_nothing(index_elements=keys), unique)
+    changed: dict[str, Any] = {n: bindparam(f"v_{n}") for n in names if n != "id"}
+    statement = update(plain).where(plain.c.id == bindparam("v_id")).values(changed)
+    session.execute(statement, [{f"v_{n}": v for n, v in r.items()} for r in rows])
 
 
-def _needs_conversion(row: dict[str, Any]) -> bool:
-    return any(isinstance(v, datetime | dict | list) for v in row.values())
+@functools.cache
+def _pg_arrays(table: Table, names: tuple[str, ...]) -> str:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return ", ".join(
+        f"CAST(%(c{i})b AS {table.c[n].type.compile(dialect=dialect)}[])"
+        for i, n in enumerate(names)
+    )
+
+
+def _pg_run(session: Session, sql: str, params: dict[str, Any], fetch: bool) -> list[Any]:
+    """Run ``sql`` on the session's own psycopg connection, arrays sent in binary.
+
+    Text arrays are escaped element by element in Python, which cost more than
+    the rest of a batch; binary arrays are not. Driver errors are raised as
+    SQLAlchemy's, as any other statement's would be (a lost connection is a 503).
+    """
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if fetch else []
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+
+
+@functools.cache
+def _pg_insert(
+    table: Table, names: tuple[str, ...], ignore_existing: bool, returning: tuple[str, ...]
+) -> str:
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"SELECT * FROM unnest({_pg_arrays(table, names)})"
+    )
+    if ignore_existing:
+        keys = ", ".join(c.name for c in table.primary_key.columns)
+        sql += f" ON CONFLICT ({keys}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    return sql
+
+
+@functools.cache
+def _pg_update(table: Table, names: tuple[str, ...]) -> str:
+    changed = ", ".join(f"{n} = v.{n}" for n in names if n != "id")
+    return (
+        f"UPDATE {table.name} SET {changed} FROM unnest({_pg_arrays(table, names)})"
+        f" AS v({', '.join(names)}) WHERE {table.name}.id = v.id"
+    )
 
 
 def write_deferred(session: Session) -> None:

@@ -12,9 +12,10 @@ the descendants by one byte-order range under ``path/``), so the cost does not
 depend on how many files the source has.
 """
 
+import functools
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, or_, text
+from sqlalchemy import ColumnElement, TextClause, or_, text
 from sqlmodel import Session, col, select
 
 from backend.db import keyed_rows
@@ -30,12 +31,32 @@ WITH probe(path, lo, hi) AS (VALUES {rows})
 SELECT path FROM probe WHERE EXISTS (
     SELECT 1 FROM files
     WHERE files.source_id = :source_id
-      AND files.relative_path{collate} >= probe.lo AND files.relative_path{collate} < probe.hi
+      AND files.relative_path >= probe.lo AND files.relative_path < probe.hi
       AND (files.current_hash IS NOT NULL OR files.state = 'conflict')
 )
 """
 """Built as text: composing hundreds of ORM expressions per batch cost more than the query.
 The range [``path/``, ``path0``) holds exactly the paths under ``path/`` in byte order."""
+
+
+_PG_CHILDREN_SQL = """
+SELECT probe.path FROM unnest(CAST(:paths AS text[])) AS probe(path) WHERE EXISTS (
+    SELECT 1 FROM files
+    WHERE files.source_id = :source_id
+      AND files.relative_path COLLATE "C" >= probe.path || '/'
+      AND files.relative_path COLLATE "C" < probe.path || '0'
+      AND (files.current_hash IS NOT NULL OR files.state = 'conflict')
+)
+"""
+
+
+@functools.cache
+def _children_statement(count: int, postgres: bool) -> TextClause:
+    """Built once per probe count: composing it for every batch cost more than the query."""
+    if postgres:
+        return text(_PG_CHILDREN_SQL)
+    rows = ", ".join(f"(:p{i}, :lo{i}, :hi{i})" for i in range(count))
+    return text(_CHILDREN_SQL.format(rows=rows))
 
 
 def ancestors(path: str) -> list[str]:
@@ -101,20 +122,19 @@ class Occupancy:
         """Of ``paths``, those with a live file below them: one indexed range probe each,
         sent as a few statements rather than one round trip per path."""
         found: set[str] = set()
-        for start in range(0, len(paths), _PROBES_PER_STATEMENT):
-            chunk = paths[start : start + _PROBES_PER_STATEMENT]
-            binds: dict[str, str] = {"source_id": self.source_id}
-            rows = []
-            for i, path in enumerate(chunk):
-                binds.update({f"p{i}": path, f"lo{i}": path + "/", f"hi{i}": path + "0"})
-                rows.append(f"(:p{i}, :lo{i}, :hi{i})")
-            statement = text(_CHILDREN_SQL.format(rows=", ".join(rows), **self._collation()))
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        step = len(paths) if postgres else _PROBES_PER_STATEMENT
+        for start in range(0, len(paths), max(step, 1)):
+            chunk = paths[start : start + step]
+            binds: dict[str, object] = {"source_id": self.source_id}
+            if postgres:
+                binds["paths"] = chunk
+            else:
+                for i, path in enumerate(chunk):
+                    binds.update({f"p{i}": path, f"lo{i}": path + "/", f"hi{i}": path + "0"})
+            statement = _children_statement(len(chunk), postgres)
             found.update(self.session.execute(statement, binds).scalars())
         return found
-
-    def _collation(self) -> dict[str, str]:
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        return {"collate": ' COLLATE "C"' if postgres else ""}
 
     def record(self, path: str, live: bool) -> None:
         self._changed[path] = live

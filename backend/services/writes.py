@@ -15,27 +15,21 @@ written for it.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, update
 from sqlmodel import Session
 
-from backend.db import analyze_after_commit, db_time, defer_insert, plain_table, write_deferred
+from backend.db import (
+    analyze_after_commit,
+    db_time,
+    defer_insert,
+    insert_rows,
+    update_rows,
+    write_deferred,
+)
 from backend.models import Blob, File, Operation, Source, Version
 from backend.services.events import emit
 from backend.services.files import FileRow
 
-_FILES = plain_table(File.__table__)  # type: ignore[attr-defined]
-_UPDATE_FILE = (
-    update(_FILES)
-    .where(_FILES.c.id == bindparam("file_id"))
-    .values(
-        current_hash=bindparam("current_hash"),
-        state=bindparam("state"),
-        content_type=bindparam("content_type"),
-        size=bindparam("size"),
-        version_count=bindparam("version_count"),
-        updated_at=bindparam("updated_at"),
-    )
-)
+_FILES = File.__table__  # type: ignore[attr-defined]
 
 
 class Changes:
@@ -108,7 +102,7 @@ class Changes:
         if file.id is None:
             self._insert_files([file])
         elif file.dirty:
-            self.session.execute(_UPDATE_FILE, [self._file_values(file)])
+            update_rows(self.session, _FILES, [self._file_values(file)])
         file.dirty = False
         # From here the ORM counts the file's state changes (see files._count_orm_files).
         self._counted += file.live - file.was_live
@@ -122,8 +116,7 @@ class Changes:
         fresh = [f for f in self.files.values() if f.id is None and f.orm is None]
         self._insert_files(fresh)
         changed = [self._file_values(f) for f in self.files.values() if f.dirty and f.orm is None]
-        if changed:
-            self.session.execute(_UPDATE_FILE, changed)
+        update_rows(self.session, _FILES, changed)
         for blob in self._blobs.values():
             defer_insert(self.session, Blob, blob, ignore_existing=True)
         for file, row in self._versions:
@@ -162,8 +155,7 @@ class Changes:
             }
             for f in files
         ]
-        statement = insert(_FILES).returning(_FILES.c.relative_path, _FILES.c.id)
-        returned: list[Row[Any]] = list(self.session.execute(statement, rows))
+        returned = insert_rows(self.session, _FILES, rows, returning=("relative_path", "id"))
         ids: dict[str, int] = {r.relative_path: r.id for r in returned}
         for file in files:
             file.id = ids[file.relative_path]
@@ -171,7 +163,7 @@ class Changes:
 
     def _file_values(self, file: FileRow) -> dict[str, Any]:
         return {
-            "file_id": file.id,
+            "id": file.id,
             "current_hash": file.current_hash,
             "state": file.state,
             "content_type": file.content_type,
