@@ -70,7 +70,9 @@ V2 = "# Plan\n\n- oat milk\n- bread\n"
 V3 = "# Plan\n\n- bread\n"
 
 
-async def test_end_home_and_j_k_move_the_cursor_and_q_goes_back(api: Api, make_app: Any) -> None:
+async def test_end_home_pages_and_j_k_move_the_cursor_and_q_goes_back(
+    api: Api, make_app: Any
+) -> None:
     sid = api.source()["id"]
     api.push(sid, upsert("a.md", V1))
     api.push(sid, upsert("a.md", V2, base=sha(V1)))
@@ -82,6 +84,10 @@ async def test_end_home_and_j_k_move_the_cursor_and_q_goes_back(api: Api, make_a
         await until(pilot, lambda: versions.cursor_row == 2, "End: the oldest version")
         await pilot.press("home")
         await until(pilot, lambda: versions.cursor_row == 0, "Home: the newest version")
+        await pilot.press("pagedown")
+        await until(pilot, lambda: versions.cursor_row == 2, "PageDown: to the last row")
+        await pilot.press("pageup")
+        await until(pilot, lambda: versions.cursor_row == 0, "PageUp: to the first row")
         await pilot.press("j", "j", "k")
         await until(pilot, lambda: versions.cursor_row == 1, "j, j, k: one down")
         await pilot.press("q")
