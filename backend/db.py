@@ -280,12 +280,13 @@ def keyed_rows(
     dialect = session.get_bind().dialect.name
     statement = _keyed_statement(dialect, table.name, tuple(columns), key, scope and scope[0])
     binds: dict[str, Any] = {"scope": scope[1]} if scope else {}
+    connection = session.connection()
     if dialect == "postgresql":
-        return list(session.execute(statement, {"keys": wanted, **binds}))
+        return list(connection.execute(statement, {"keys": wanted, **binds}))
     found: list[Row[Any]] = []
     for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
         chunk = wanted[start : start + _KEYS_PER_STATEMENT]
-        found.extend(session.execute(statement, {"keys": chunk, **binds}))
+        found.extend(connection.execute(statement, {"keys": chunk, **binds}))
     return found
 
 

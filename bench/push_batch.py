@@ -14,9 +14,13 @@ Measured, with one persistent keep-alive ``httpx.Client`` sending pre-encoded bo
 1. push-batch throughput: batches of 100 new files of 1 KiB, then of 100 KiB;
 2. deltas catch-up: the 1 KiB source is topped up to 10,000 events, then paged
    from cursor 0 with limit 500;
-3. a baseline: the same 1 KiB rows inserted with the ``sqlite3`` module (path,
-   content, sha256; one transaction per 100 rows; WAL + synchronous=NORMAL like
-   the server) into a temp file, so the server's overhead reads as a ratio.
+3. baselines, so the server's overhead reads as a ratio: the same 1 KiB files
+   inserted with the ``sqlite3`` module into one table (path, content, sha256;
+   one transaction per 100 rows; WAL + synchronous=NORMAL like the server); and
+   the rows the server itself writes for them (blob, file, version, event,
+   operation, the source's cursor) into the server's own schema, one executemany
+   per table and one transaction per batch, with ``sqlite3`` and, on PostgreSQL,
+   with ``psycopg`` in a fresh database.
 
 Client and server share the machine, so client CPU (JSON decoding of responses)
 is included in the numbers, as it would be for a real connector on the same box.
@@ -267,6 +271,161 @@ def raw_sqlite_baseline(files: FileSet, batch_size: int) -> tuple[float, float]:
     return len(rows) / seconds, seconds
 
 
+_SOURCE_ROW = (
+    "INSERT INTO sources (id, workspace_id, name, mode, include_patterns, exclude_patterns,"
+    " status, auto_merge, merge_granularity, last_cursor, file_count, created_at, updated_at)"
+    " VALUES ('raw', 'w', 'raw', 'bidirectional', '[]', '[]', 'active', true, 'line', 0, 0,"
+    " '{now}', '{now}')"
+)
+
+
+def _same_rows(files: FileSet, start: int, count: int, cursor: int) -> dict[str, list[Any]]:
+    """The rows the server writes for ``count`` new files (ids of files filled in later)."""
+    now = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
+    rows: dict[str, list[Any]] = {"blobs": [], "files": [], "versions": [], "events": [], "ops": []}
+    for n in range(count):
+        path, content = files.paths[start + n], files.contents[start + n]
+        data = content.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        op = f"raw-{start + n}"
+        rows["blobs"].append((digest, content, len(data)))
+        rows["files"].append(("raw", path, digest, "ok", "text/markdown", len(data), 1, now, now))
+        rows["versions"].append([path, 1, digest, "connector", len(data), op, None, now])
+        payload = {
+            "origin": "connector",
+            "operationId": op,
+            "previousHash": None,
+            "hash": digest,
+            "contentType": "text/markdown",
+            "size": len(data),
+        }
+        event = ("raw", cursor + n + 1, "file.upsert", path, json.dumps(payload), now)
+        rows["events"].append(event)
+        fingerprint = hashlib.sha256(f"{path}\n{digest}".encode()).hexdigest()
+        rows["ops"].append(("raw", op, path, "applied", digest, fingerprint, now))
+    return rows
+
+
+_INSERTS = {
+    "blobs": "INSERT INTO blobs (hash, content, size) VALUES ({p}) ON CONFLICT DO NOTHING",
+    "files": "INSERT INTO files (source_id, relative_path, current_hash, state, content_type,"
+    " size, version_count, created_at, updated_at) VALUES ({p})",
+    "versions": "INSERT INTO versions (file_id, seq, hash, origin, size, operation_id,"
+    " connector_id, created_at) VALUES ({p})",
+    "events": "INSERT INTO events (source_id, cursor, type, relative_path, payload, created_at)"
+    " VALUES ({p})",
+    "ops": "INSERT INTO operations (source_id, operation_id, relative_path, status, hash,"
+    " fingerprint, created_at) VALUES ({p})",
+}
+
+
+def _schema(url: str) -> None:
+    """The server's own tables and indexes (migrations), so the baseline writes the same rows
+    into the same indexes."""
+    from sqlalchemy import create_engine
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from backend.db import run_migrations
+
+    engine = create_engine(url)
+    try:
+        run_migrations(engine)
+    finally:
+        engine.dispose()
+
+
+def raw_sqlite_same_rows(files: FileSet, batch_size: int) -> tuple[float, float]:
+    """Files/s for ``sqlite3`` writing the server's rows: one executemany per table, one
+    transaction per batch (WAL, synchronous=NORMAL, as the server)."""
+    with tempfile.TemporaryDirectory(prefix="localsync-bench-raw-") as tmp:
+        db = Path(tmp) / "raw.db"
+        _schema(f"sqlite:///{db}")
+        conn = sqlite3.connect(db, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+            conn.execute(_SOURCE_ROW.format(now=now))
+            total = len(files.paths)
+            started = time.perf_counter()
+            for start in range(0, total, batch_size):
+                count = min(batch_size, total - start)
+                rows = _same_rows(files, start, count, start)
+                conn.execute("BEGIN IMMEDIATE")
+                for table in ("blobs", "files"):
+                    marks = ", ".join("?" * len(rows[table][0]))
+                    conn.executemany(_INSERTS[table].format(p=marks), rows[table])
+                paths = [r[1] for r in rows["files"]]
+                ids = dict(
+                    conn.execute(
+                        "SELECT relative_path, id FROM files WHERE source_id = 'raw' AND"
+                        f" relative_path IN ({', '.join('?' * len(paths))})",
+                        paths,
+                    ).fetchall()
+                )
+                for version in rows["versions"]:
+                    version[0] = ids[version[0]]
+                for table in ("versions", "events", "ops"):
+                    marks = ", ".join("?" * len(rows[table][0]))
+                    conn.executemany(_INSERTS[table].format(p=marks), rows[table])
+                conn.execute(
+                    "UPDATE sources SET last_cursor = ?, file_count = ? WHERE id = 'raw'",
+                    (start + count, start + count),
+                )
+                conn.execute("COMMIT")
+            seconds = time.perf_counter() - started
+        finally:
+            conn.close()
+    return total / seconds, seconds
+
+
+def raw_psycopg_same_rows(url: str, files: FileSet, batch_size: int) -> tuple[float, float]:
+    """Files/s for ``psycopg`` writing the server's rows: one executemany per table (psycopg
+    pipelines them), one transaction per batch, in a fresh database with the server's schema."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with fresh_postgres_database(url, "localsync_bench_raw") as fresh:
+        _schema(fresh)
+        dsn = make_url(fresh).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(dsn) as conn:
+            now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+            conn.execute(_SOURCE_ROW.format(now=now))
+            conn.commit()
+            total = len(files.paths)
+            started = time.perf_counter()
+            for start in range(0, total, batch_size):
+                count = min(batch_size, total - start)
+                rows = _same_rows(files, start, count, start)
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute("SELECT id FROM sources WHERE id = 'raw' FOR UPDATE")
+                    marks = ", ".join(["%s"] * len(rows["blobs"][0]))
+                    cur.executemany(_INSERTS["blobs"].format(p=marks), rows["blobs"])
+                    marks = ", ".join(["%s"] * len(rows["files"][0]))
+                    cur.executemany(
+                        _INSERTS["files"].format(p=marks) + " RETURNING relative_path, id",
+                        rows["files"],
+                        returning=True,
+                    )
+                    ids = {}
+                    while True:
+                        path, id_ = cur.fetchone() or (None, None)
+                        ids[path] = id_
+                        if not cur.nextset():
+                            break
+                    for version in rows["versions"]:
+                        version[0] = ids[version[0]]
+                    for table in ("versions", "events", "ops"):
+                        marks = ", ".join(["%s"] * len(rows[table][0]))
+                        cur.executemany(_INSERTS[table].format(p=marks), rows[table])
+                    cur.execute(
+                        "UPDATE sources SET last_cursor = %s, file_count = %s WHERE id = 'raw'",
+                        (start + count, start + count),
+                    )
+            seconds = time.perf_counter() - started
+    return total / seconds, seconds
+
+
 @contextlib.contextmanager
 def database_for_run(url: str | None) -> Iterator[str | None]:
     if url is None or url.startswith("sqlite"):
@@ -301,6 +460,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     topup = make_files(maker, topup_count, KIB, "topup")
     warm = make_files(maker, 2 * args.batch_size, KIB, "warm")
 
+    deltas_cpu_us: float | None = None
     with database_for_run(args.database_url) as url:
         server = ServerProcess(url).start()
         try:
@@ -335,7 +495,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     raise RuntimeError(f"only {cursor} events after top-up")
 
                 log(f"reading {cursor} events from cursor 0, limit {args.deltas_limit}")
+                cpu_before = server.cpu_seconds()
                 deltas = read_all_deltas(api, small_src, args.deltas_limit)
+                cpu_after = server.cpu_seconds()
+                if cpu_before is not None and cpu_after is not None:
+                    deltas_cpu_us = (cpu_after - cpu_before) * 1e6 / max(deltas.events, 1)
                 if deltas.events != cursor:
                     raise RuntimeError(f"deltas returned {deltas.events} events, expected {cursor}")
                 log(f"deltas: {deltas.events_per_s:,.0f} events/s")
@@ -348,6 +512,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log(f"raw sqlite3 baseline: {len(small.paths)} rows, {args.batch_size} per transaction")
     baseline_rows_per_s, baseline_seconds = raw_sqlite_baseline(small, args.batch_size)
     log(f"baseline: {baseline_rows_per_s:,.0f} rows/s")
+    same_sqlite, _ = raw_sqlite_same_rows(small, args.batch_size)
+    log(f"raw sqlite3, the server's rows: {same_sqlite:,.0f} files/s")
+    same_pg: float | None = None
+    if kind == "postgresql":
+        same_pg, _ = raw_psycopg_same_rows(args.database_url, small, args.batch_size)
+        log(f"raw psycopg, the server's rows: {same_pg:,.0f} files/s")
 
     return {
         "database": kind,
@@ -357,6 +527,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "deltas_events_per_s": round(deltas.events_per_s, 1),
         "baseline_sqlite_rows_per_s": round(baseline_rows_per_s, 1),
         "ratio_push_1k_vs_raw_sqlite": round(push_1k.files_per_s / baseline_rows_per_s, 4),
+        "baseline_sqlite_same_rows_files_per_s": round(same_sqlite, 1),
+        "ratio_push_1k_vs_raw_sqlite_same_rows": round(push_1k.files_per_s / same_sqlite, 4),
+        "baseline_psycopg_same_rows_files_per_s": round(same_pg, 1) if same_pg else None,
+        "ratio_push_1k_vs_raw_psycopg_same_rows": (
+            round(push_1k.files_per_s / same_pg, 4) if same_pg else None
+        ),
+        "server_cpu_ms_per_1k_file": push_1k.summary()["server_cpu_ms_per_file"],
+        "deltas_server_cpu_us_per_event": round(deltas_cpu_us, 1) if deltas_cpu_us else None,
         "machine": {
             "cores": os.cpu_count(),
             "python": platform.python_version(),

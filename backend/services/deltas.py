@@ -80,7 +80,8 @@ def read_deltas(
         .order_by(col(Event.cursor))
         .limit(size + 1)
     )
-    rows = cast(list[EventView], list(session.execute(statement)))
+    # Core on the session's connection: rows of columns, without the ORM's loading steps.
+    rows = cast(list[EventView], list(session.connection().execute(statement)))
     has_more = len(rows) > size
     rows = rows[:size]
     upserts = [e for e in rows if e.type == "file.upsert"]
