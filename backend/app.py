@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import metrics
@@ -32,7 +33,7 @@ def create_app(settings: Settings, migrate: bool = True) -> FastAPI:
     runtime = Runtime(settings=settings, engine=engine, secret=load_secret(settings))
 
     multiproc_dir = settings.prometheus_multiproc_dir
-    pool_size = settings.db_pool_size if engine.dialect.name == "postgresql" else 0
+    pool_size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 0
     metrics.watch_pool(engine, pool_size)
 
     @asynccontextmanager
