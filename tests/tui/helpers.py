@@ -15,6 +15,7 @@ from tests.conftest import LiveServer
 from tui.screens.files import FilesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.sources import SourcesScreen
+from tui.widgets.diff_view import DiffView
 from tui.widgets.file_tree import FileTree
 from tui.widgets.merge_view import MergeView
 
@@ -57,9 +58,9 @@ class Toasts:
         return next((n for n in self.shown if words in n.message), None)
 
 
-def text_of(widget: Static) -> str:
-    """The plain text a Static shows, whatever it was given."""
-    content = widget.content
+def text_of(widget: Static | DiffView) -> str:
+    """The plain text a widget shows through ``content`` (a Static, a DiffView...)."""
+    content = getattr(widget, "content", None)
     plain = getattr(content, "plain", None)
     return plain if isinstance(plain, str) else str(content)
 

@@ -174,3 +174,23 @@ async def test_j_k_move_and_q_goes_back_then_quits(api: Api, client: LocalSyncCl
         await until(pilot, lambda: app.screen is sources, "q went back")
         await pilot.press("q")
         await until(pilot, lambda: app._exit, "q on the first screen quits")
+
+
+async def test_every_sources_column_fits_at_80_columns_and_widens_after(
+    api: Api, client: LocalSyncClient
+) -> None:
+    api.source()
+    app = LocalSyncApp(client, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        sources = await _sources(pilot, app, 1)
+        table = sources.query_one("#sources", DataTable)
+
+        def labels() -> list[str]:
+            return [str(c.label) for c in table.columns.values()]
+
+        await until(pilot, lambda: table.row_count == 1, "row shown")
+        assert labels()[-1] == "conflicts"
+        await until(pilot, lambda: 0 < table.virtual_size.width <= table.size.width, "fits")
+        await pilot.resize_terminal(140, 40)
+        await until(pilot, lambda: labels()[-1] == "open conflicts", "wide columns")
+        await until(pilot, lambda: table.row_count == 1, "row shown again")

@@ -121,18 +121,6 @@ def test_help_80x24(snap_compare: Any, client: LocalSyncClient, api: Api) -> Non
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-def test_sources_with_help(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
-    app = LocalSyncApp(client, live=False)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-
-
 def test_sources(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
     sid = api.source()["id"]
     api.push(sid, upsert("readme.md", "# Readme\n"))

@@ -45,6 +45,16 @@ _COLUMNS = (
     ("files", 7),
     ("open conflicts", 14),
 )
+_NARROW_COLUMNS = (
+    ("name", 18),
+    ("mode", 13),
+    ("status", 6),
+    ("connector", 15),
+    ("files", 5),
+    ("conflicts", 9),
+)
+"""For terminals under ``_WIDE`` columns: every column still fits in 80."""
+_WIDE = 112
 
 
 class SourcesScreen(BaseScreen[None]):
@@ -73,12 +83,25 @@ class SourcesScreen(BaseScreen[None]):
         yield BottomBar()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sources", DataTable)
-        # Fixed widths: the table does not jump around as live counts change.
-        for label, width in _COLUMNS:
-            table.add_column(label, width=width)
+        self._columns()
         self.app.theme_changed_signal.subscribe(self, lambda _: self.show(self.sources))
         self.reload()
+
+    def _columns(self) -> None:
+        """Fixed widths, so the table does not jump as live counts change; narrower
+        ones when the terminal is, so no column is cut off at 80 columns."""
+        table = self.query_one("#sources", DataTable)
+        columns = _COLUMNS if self.app.size.width >= _WIDE else _NARROW_COLUMNS
+        if [str(c.label) for c in table.columns.values()] == [label for label, _ in columns]:
+            return
+        table.clear(columns=True)
+        for label, width in columns:
+            table.add_column(label, width=width)
+        if self.sources:
+            self.show(self.sources)
+
+    def on_resize(self) -> None:
+        self._columns()
 
     def reload(self) -> None:
         self._load()
