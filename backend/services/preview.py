@@ -13,6 +13,7 @@ it would starve every other request. Adapters run the pure part through
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from sqlmodel import Session, col, select
@@ -70,19 +71,53 @@ class ConflictView:
 
 @dataclass(frozen=True)
 class Preview:
-    sides: ConflictSides
+    """A conflict's merge, and the diffs a client may ask for, computed when first read.
+
+    A merge screen asks for the merge and its spans, a diff view for hunks and
+    line changes; each is a diff of the whole file, so none is made unasked.
+    """
+
+    view: ConflictView
     merge: MergeResult
     base_known: bool
-    hunks: list[Hunk]
-    changes: list[LineChange]
-    insertions: int
-    deletions: int
-    spans: list[Span]
-    """Who changed each stretch of the file, aligned across the versions."""
+    context_lines: int
+
+    @property
+    def sides(self) -> ConflictSides:
+        return self.view.sides
 
     @property
     def conflict(self) -> Conflict:
         return self.sides.conflict
+
+    @property
+    def _texts(self) -> tuple[str, str]:
+        return self.sides.local or "", self.sides.remote or ""
+
+    @cached_property
+    def hunks(self) -> list[Hunk]:
+        return hunks(*self._texts, self.context_lines)
+
+    @cached_property
+    def changes(self) -> list[LineChange]:
+        return _changes(*self._texts)
+
+    @cached_property
+    def _kinds(self) -> list[str]:
+        return [entry.kind for entry in diff_lines(*self._texts)]
+
+    @property
+    def insertions(self) -> int:
+        return self._kinds.count("insert")
+
+    @property
+    def deletions(self) -> int:
+        return self._kinds.count("delete")
+
+    @cached_property
+    def spans(self) -> list[Span]:
+        """Who changed each stretch of the file, aligned across the versions."""
+        return _spans(self.view, self.merge)
 
 
 @dataclass(frozen=True)
@@ -158,20 +193,8 @@ def load_preview(
 
 def build_preview(given: PreviewInput) -> Preview:
     """The diff and three-way regions of a loaded conflict (CPU only, no database)."""
-    sides = given.view.sides
     merge, base_known = merge_sides(given.view)
-    local, remote = sides.local or "", sides.remote or ""
-    kinds = [entry.kind for entry in diff_lines(local, remote)]
-    return Preview(
-        sides,
-        merge,
-        base_known,
-        hunks(local, remote, given.context_lines),
-        _changes(local, remote),
-        kinds.count("insert"),
-        kinds.count("delete"),
-        _spans(given.view, merge),
-    )
+    return Preview(given.view, merge, base_known, given.context_lines)
 
 
 def _spans(view: ConflictView, merge: MergeResult) -> list[Span]:

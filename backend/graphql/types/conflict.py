@@ -260,32 +260,61 @@ class PreviewSummary:
 
 @strawberry.type
 class ConflictPreview:
-    base_known: bool
-    summary: PreviewSummary
-    hunks: list[DiffHunk]
-    changes: list[LineChange]
-    chunks: list[MergeChunk]
-    regions: list[ConflictRegion]
-    merged_with_markers: str
-    spans: list[MergeSpan] = strawberry.field(
-        description="Who changed each stretch of the file, aligned across the versions"
-    )
+    """The merge is made once; diffs and spans are made only when asked for."""
 
-    @classmethod
-    def build(cls, p: preview_service.Preview) -> "ConflictPreview":
-        local, remote = p.sides.local or "", p.sides.remote or ""
-        return cls(
-            base_known=p.base_known,
-            summary=PreviewSummary(
+    preview: strawberry.Private[preview_service.Preview]
+    base_known: bool
+
+    @strawberry.field
+    async def summary(self, info: Info[Context, None]) -> PreviewSummary:
+        p = self.preview
+
+        def summary() -> PreviewSummary:
+            local, remote = p.sides.local or "", p.sides.remote or ""
+            return PreviewSummary(
                 local_lines=len(local.splitlines()),
                 remote_lines=len(remote.splitlines()),
                 different_lines=len(p.changes),
                 insertions=p.insertions,
                 deletions=p.deletions,
                 conflicting_regions=len(p.merge.regions),
-            ),
-            hunks=[DiffHunk.from_hunk(h) for h in p.hunks],
-            changes=[LineChange(line=c.line, local=c.local, remote=c.remote) for c in p.changes],
+            )
+
+        return await info.context.compute(summary, bounded=False)
+
+    @strawberry.field
+    async def hunks(self, info: Info[Context, None]) -> list[DiffHunk]:
+        p = self.preview
+        return await info.context.compute(
+            lambda: [DiffHunk.from_hunk(h) for h in p.hunks], bounded=False
+        )
+
+    @strawberry.field
+    async def changes(self, info: Info[Context, None]) -> list[LineChange]:
+        p = self.preview
+        return await info.context.compute(
+            lambda: [LineChange(line=c.line, local=c.local, remote=c.remote) for c in p.changes],
+            bounded=False,
+        )
+
+    chunks: list[MergeChunk]
+    regions: list[ConflictRegion]
+    merged_with_markers: str
+
+    @strawberry.field(
+        description="Who changed each stretch of the file, aligned across the versions"
+    )
+    async def spans(self, info: Info[Context, None]) -> list[MergeSpan]:
+        p = self.preview
+        return await info.context.compute(
+            lambda: [MergeSpan.from_span(s) for s in p.spans], bounded=False
+        )
+
+    @classmethod
+    def build(cls, p: preview_service.Preview) -> "ConflictPreview":
+        return cls(
+            preview=p,
+            base_known=p.base_known,
             chunks=[
                 MergeChunk(stable="".join(c.lines), region=None)
                 if c.kind == "stable"
@@ -294,7 +323,6 @@ class ConflictPreview:
             ],
             regions=[ConflictRegion.from_chunk(c) for c in p.merge.regions],
             merged_with_markers=p.merge.merged_with_markers,
-            spans=[MergeSpan.from_span(s) for s in p.spans],
         )
 
 
