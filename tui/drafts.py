@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,15 +60,29 @@ class DraftStore:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="drafts"), repr=False
     )
 
+    _closed: bool = field(default=False, repr=False)
+
     def save_soon(self, conflict_id: str, draft: Draft) -> "Future[None]":
-        return self._writer.submit(self.save, conflict_id, draft)
+        return self._submit(self.save, conflict_id, draft)
 
     def drop_soon(self, conflict_id: str) -> "Future[None]":
-        return self._writer.submit(self.drop, conflict_id)
+        return self._submit(self.drop, conflict_id)
 
-    def flush(self) -> None:
-        """Wait for every write asked for so far."""
-        self._writer.submit(lambda: None).result()
+    def _submit(self, write: Callable[..., None], *args: Any) -> "Future[None]":
+        if not self._closed:
+            return self._writer.submit(write, *args)
+        done: Future[None] = Future()  # closed: write now, on the caller's thread
+        try:
+            write(*args)
+            done.set_result(None)
+        except OSError as error:
+            done.set_exception(error)
+        return done
+
+    def close(self) -> None:
+        """Finish every write asked for so far and let the writer thread go."""
+        self._closed = True
+        self._writer.shutdown(wait=True)
 
     def _path(self, conflict_id: str) -> Path:
         key = "\0".join((self.server, self.workspace, conflict_id)).encode()

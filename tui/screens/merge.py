@@ -516,7 +516,7 @@ class MergeScreen(BaseScreen[bool]):
 
     def on_unmount(self) -> None:
         if self.drafts is not None:
-            self.drafts.flush()  # the draft is on disk before the screen is gone
+            self.drafts.close()  # the draft is on disk before the screen is gone
 
     @on(MergeView.RegionClicked)
     def _clicked(self, message: MergeView.RegionClicked) -> None:
