@@ -7,6 +7,8 @@ STAMP := $(VENV)/.synced
 RUN := $(UV) run --locked --no-sync
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# bench/workers.py compares one and two server processes, which needs PostgreSQL.
+BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
@@ -51,6 +53,12 @@ bench: $(STAMP)
 	$(RUN) python bench/live_feeds.py
 	$(RUN) python bench/compute_turns.py
 	$(RUN) python bench/emoji_push.py
+	$(RUN) python bench/push_growth.py
+	$(RUN) python bench/idle_subscriptions.py
+	$(RUN) python bench/workers.py --database-url $(BENCH_PG_URL)
+	$(RUN) python bench/tui_open.py
+	$(RUN) python bench/history.py
+	$(RUN) python bench/export_git.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV)
