@@ -5,6 +5,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.db import db_json, db_time, defer_insert
+from backend.live_signal import announce
 from backend.models import Event, Source, utcnow
 
 
@@ -39,4 +40,5 @@ def emit(
         "created_at": at or db_time(utcnow()),
     }
     defer_insert(session, Event, row)
+    announce(session, source.id, source.last_cursor)
     return source.last_cursor

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Response
 
+from backend import metrics
 from backend.rest import shapes
 from backend.rest.bodies import BoundedJsonRoute
 from backend.rest.deps import CtxDep
@@ -83,6 +84,7 @@ def push_batch(body: PushBatchRequest, ctx: CtxDep) -> Response:
         result = sync.push_batch(
             session, ctx.workspace_id, body.source_id, body.items, ctx.settings, body.connector_id
         )
+    metrics.count_push_items(r.status for r in result.results)
     return _json(shapes.batch(result))
 
 
