@@ -3,6 +3,7 @@
 import functools
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,10 +15,10 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Row, Table, TextClause, bindparam, event, insert, text, update
+from sqlalchemy import Row, Table, TextClause, bindparam, event, insert, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import TableClause
@@ -173,14 +174,12 @@ def insert_rows(
         statement = _pg_insert(table, names, ignore_existing, tuple(returning))
         arrays = {f"c{i}": [r[n] for r in rows] for i, n in enumerate(names)}
         return _pg_run(session, statement, arrays, bool(returning))
-    plain = plain_table(table)
     if returning:
+        plain = plain_table(table)
         columns = [plain.c[n] for n in returning]
         return list(session.execute(insert(plain).returning(*columns), rows))
-    if ignore_existing:
-        session.execute(sqlite.insert(plain).on_conflict_do_nothing(index_elements=keys), rows)
-    else:
-        session.execute(insert(plain), rows)
+    names = tuple(rows[0])
+    _sqlite_run(session, _sqlite_insert(table, names, ignore_existing), names, rows)
     return []
 
 
@@ -193,10 +192,42 @@ def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         arrays = {f"c{i}": [r[n] for r in rows] for i, n in enumerate(names)}
         _pg_run(session, _pg_update(table, names), arrays, False)
         return
-    plain = plain_table(table)
-    changed: dict[str, Any] = {n: bindparam(f"v_{n}") for n in names if n != "id"}
-    statement = update(plain).where(plain.c.id == bindparam("v_id")).values(changed)
-    session.execute(statement, [{f"v_{n}": v for n, v in r.items()} for r in rows])
+    order = (*(n for n in names if n != "id"), "id")
+    _sqlite_run(session, _sqlite_update(table, order), order, rows)
+
+
+def _sqlite_run(
+    session: Session, sql: str, names: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """One ``executemany`` on the session's own sqlite3 connection, inside its transaction.
+
+    SQLAlchemy's executemany builds each row's parameters in Python; the driver's
+    own loop does not. Driver errors are raised as SQLAlchemy's.
+    """
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    params = [tuple(r[n] for n in names) for r in rows]
+    try:
+        driver.executemany(sql, params)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+
+@functools.cache
+def _sqlite_insert(table: Table, names: tuple[str, ...], ignore_existing: bool) -> str:
+    marks = ", ".join("?" for _ in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+    if ignore_existing:
+        keys = ", ".join(c.name for c in table.primary_key.columns)
+        sql += f" ON CONFLICT ({keys}) DO NOTHING"
+    return sql
+
+
+@functools.cache
+def _sqlite_update(table: Table, order: tuple[str, ...]) -> str:
+    """``order`` lists the changed columns, then ``id``, as the parameters come."""
+    changed = ", ".join(f"{n} = ?" for n in order[:-1])
+    return f"UPDATE {table.name} SET {changed} WHERE id = ?"
 
 
 @functools.cache

@@ -30,7 +30,8 @@ def emit(
     the row is stored as the database holds it, so the bulk insert processes nothing.
     """
     source.last_cursor += 1
-    session.add(source)
+    if source not in session:
+        session.add(source)
     row = {
         "source_id": source.id,
         "cursor": source.last_cursor,

@@ -106,6 +106,8 @@ class Occupancy:
         self._has_children = self._with_children(wanted)
         self._changed: dict[str, bool] = {}
         """Paths this batch made live (True) or deleted (False) so far."""
+        self._changed_under: dict[str, dict[str, bool]] = {}
+        """The same, by each folder above them: a check looks at its own folder only."""
 
     def _live_paths(self, paths: set[str]) -> set[str]:
         """Of ``paths``, those holding a live file: one unique-index probe each."""
@@ -138,6 +140,8 @@ class Occupancy:
 
     def record(self, path: str, live: bool) -> None:
         self._changed[path] = live
+        for folder in ancestors(path):
+            self._changed_under.setdefault(folder, {})[path] = live
 
     def check(self, path: str) -> None:
         """Raise ``PATH_CLASH`` if a live file at ``path`` could not sit beside the others."""
@@ -153,8 +157,7 @@ class Occupancy:
             )
 
     def _has_live_children(self, path: str) -> bool:
-        prefix = path + "/"
-        below = {p: live for p, live in self._changed.items() if p.startswith(prefix)}
+        below = self._changed_under.get(path, {})
         if any(below.values()):
             return True
         if path not in self._has_children:
