@@ -173,15 +173,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             with BenchApi(server) as api:
                 connector_id = str(api.connector()["id"])
-                warm = api.source(connector_id, "warm-up")
                 sources: dict[int, str] = {}
                 for n, size in enumerate(sizes):
                     sources[size] = api.source(connector_id, f"grown to {size}")
                     seconds = fill(engine, sources[size], size, salt=str(n * 10_000_000))
                     log(f"{size} files filled in {seconds:.1f}s")
                 settle(engine)
-                warm = argparse.Namespace(batches=2, batch_size=args.batch_size)
-                measure_interleaved(api, server, sources, maker, warm, "warm")
+                warm_up = argparse.Namespace(batches=2, batch_size=args.batch_size)
+                measure_interleaved(api, server, sources, maker, warm_up, "warm")
                 log(f"pushing {args.batches} rounds of {args.batch_size} new files to each size")
                 results = measure_interleaved(api, server, sources, maker, args, "new")
                 log(str(results))

@@ -94,7 +94,8 @@ def _backfill_on(url: str) -> None:
                 )
         _upgrade(engine, "head")
         with engine.connect() as conn:
-            counts = dict(conn.execute(text("SELECT id, file_count FROM sources")).all())
+            rows = conn.execute(text("SELECT id, file_count FROM sources")).all()
+        counts = {str(r[0]): int(r[1]) for r in rows}
         assert counts == {"s1": 3, "s2": 0}
     finally:
         engine.dispose()

@@ -81,7 +81,7 @@ def _fill(engine: Engine) -> None:
             ),
             {"n": FILES},
         )
-        analyzed = conn.execute(
+        analyzed: int = conn.execute(
             text(
                 "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('files', 'operations',"
                 " 'blobs') AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"

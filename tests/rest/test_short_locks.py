@@ -154,7 +154,7 @@ def _big(mine_every: int = 0) -> str:
 def _waiting_to_merge(db_engine: Engine) -> bool:
     """A server connection read the blobs to merge and now computes (no query running)."""
     with db_engine.connect() as conn:
-        found = conn.execute(
+        found: int = conn.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND state = 'idle in transaction' AND query ILIKE '%blobs%'"
