@@ -140,7 +140,7 @@ def test_token_with_bad_claims_is_401(api: Api, changes: dict[str, Any]) -> None
 
 
 def test_unsigned_token_is_401(api: Api) -> None:
-    token = jwt.encode(_claims(api.settings, api.workspace), None, algorithm="none")
+    token = jwt.encode(_claims(api.settings, api.workspace), "", algorithm="none")
     response = api.post("sources/list", {}, headers={"Authorization": f"Bearer {token}"})
     _error(response, 401, "UNAUTHENTICATED")
 
