@@ -29,6 +29,8 @@ API clients; ``title`` heads the message wherever it is shown.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXAsyncTransport
@@ -613,6 +616,18 @@ _EVENTS = gql(
 )
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one verifying TLS context every https request and wss feed of the process uses.
+
+    Building one loads the whole CA bundle (40-400 ms): built per request, it
+    was the largest cost of a key press that asks the server. httpx's own
+    builder keeps its defaults (certifi, ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
+    Plain http gets ``verify=False`` and so never loads the bundle.
+    """
+    return httpx.create_ssl_context()
+
+
 # ---- the client ---------------------------------------------------------------
 
 
@@ -639,10 +654,17 @@ class LocalSyncClient:
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "x-workspace-id": self.workspace}
 
+    def _transport(self) -> HTTPXAsyncTransport:
+        """A one-request transport; over https it shares the process's one TLS context."""
+        https = urlsplit(self.graphql_url).scheme == "https"
+        verify: ssl.SSLContext | bool = tls_context() if https else False
+        return HTTPXAsyncTransport(
+            url=self.graphql_url, headers=self._auth, timeout=10, verify=verify
+        )
+
     async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
         request = GraphQLRequest(document, variable_values=variables or None)
-        transport = HTTPXAsyncTransport(url=self.graphql_url, headers=self._auth, timeout=10)
-        client = Client(transport=transport, execute_timeout=self.timeout)
+        client = Client(transport=self._transport(), execute_timeout=self.timeout)
         try:
             async with client as session:
                 result: dict[str, Any] = await session.execute(request)
@@ -996,6 +1018,7 @@ class LocalSyncClient:
             init_payload=auth,
             subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
             connect_timeout=10,
+            ssl=tls_context() if self.websocket_url.startswith("wss:") else False,
         )
         request = GraphQLRequest(_EVENTS, variable_values={"id": source_id, "after": after})
         try:
