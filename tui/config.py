@@ -1,7 +1,9 @@
 """Where the terminal app finds its server, token and workspace.
 
 Precedence: command-line option, then ``LOCALSYNC_*`` environment variable,
-then ``tui.toml`` in the user config directory. ``ConfigSource`` keeps the
+then ``tui.toml`` in the user config directory; a token still missing then
+comes from the login ``localsync login`` stored for that server and
+workspace (``connector.credentials``). ``ConfigSource`` keeps the
 command-line values and the file's path, so the app can read everything again
 (the connect screen's retry) exactly as startup did.
 """
@@ -14,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_config_dir
-
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 ENV_SERVER = "LOCALSYNC_SERVER"
 ENV_TOKEN = "LOCALSYNC_TOKEN"
@@ -23,6 +23,9 @@ ENV_WORKSPACE = "LOCALSYNC_WORKSPACE"
 
 
 def config_path() -> Path:
+    # Imported here: every ``localsync`` command imports this module, few read the file.
+    from platformdirs import user_config_dir
+
     return Path(user_config_dir("localsync")) / "tui.toml"
 
 
@@ -40,7 +43,11 @@ class ConfigError(Exception):
 def load_config(
     server: str | None, token: str | None, workspace: str | None, path: Path | None = None
 ) -> TuiConfig:
-    """Fill what options and environment left out from the TOML file."""
+    """Fill what options and environment left out from the TOML file, then the stored login.
+
+    The stored login is looked up last, and only for a token: a user who ran
+    ``localsync login`` needs no token in ``tui.toml`` or on the command line.
+    """
     path = path or config_path()
     stored: dict[str, object] = {}
     if path.is_file():
@@ -55,11 +62,14 @@ def load_config(
         value = stored.get(key)
         return value if isinstance(value, str) and value else None
 
-    return TuiConfig(
-        server=pick(server, "server") or DEFAULT_SERVER,
-        token=pick(token, "token"),
-        workspace=pick(workspace, "workspace"),
-    )
+    resolved_server = pick(server, "server") or DEFAULT_SERVER
+    resolved_workspace = pick(workspace, "workspace")
+    resolved_token = pick(token, "token")
+    if resolved_token is None and resolved_workspace is not None:
+        from connector.credentials import load_token
+
+        resolved_token = load_token(resolved_server, resolved_workspace)
+    return TuiConfig(resolved_server, resolved_token, resolved_workspace)
 
 
 @dataclass(frozen=True)
