@@ -8,7 +8,6 @@ soon as its section is done; the view keeps only those lines and draws the
 ones on screen (Textual's line API), so scrolling costs the same at any size.
 """
 
-import gc
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -74,21 +73,6 @@ def split_markdown(text: str, first: int = FIRST_PIECE_LINES, rest: int = PIECE_
     return pieces
 
 
-def spare_the_collector() -> None:
-    """Take every object alive now out of the cyclic collector's full passes (``gc.freeze``).
-
-    Rendering a long note allocates enough to set off full collections, and a
-    full collection walks every object of the process (Textual, Rich, the
-    GraphQL client, the note's own lines) while holding the interpreter lock:
-    measured at 0.2 to 0.4 s on a busy machine, the event loop stalled and
-    keys waited, though the rendering itself ran in a thread. Objects that
-    stay (modules, widgets, shown lines) need no walking; freezing them costs
-    O(1) and makes those passes ten times shorter. Frozen objects are still
-    freed when their last reference goes; only reference cycles among them stay.
-    """
-    gc.freeze()
-
-
 def render_markdown(text: str, width: int) -> list[Strip]:
     """The lines ``text`` renders to at ``width`` cells, safe to call from any thread."""
     console = Console(
@@ -149,7 +133,6 @@ class NoteView(ScrollView, can_focus=True):
         if key != self.key:
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.text, self.key = text, key
-        spare_the_collector()
         self._restart()
 
     def action_top(self) -> None:
@@ -207,7 +190,6 @@ class NoteView(ScrollView, can_focus=True):
             self.lines, self._widest = [], 0
             self._showing = message.generation
         self.lines.extend(message.lines)
-        spare_the_collector()
         self._widest = max([self._widest, *(line.cell_length for line in message.lines)])
         self.complete = message.last
         self.virtual_size = Size(self._widest, len(self.lines))
