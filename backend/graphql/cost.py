@@ -78,6 +78,7 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
     "Source.conflicts": ROUND_TRIP,
     "Source.events": ROUND_TRIP,
     "File.versions": ROUND_TRIP,
+    "Conflict.sideAuthors": ROUND_TRIP,
     # Content.
     "File.content": CONTENT,
     "Version.content": CONTENT,

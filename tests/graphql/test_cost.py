@@ -56,8 +56,10 @@ def test_every_document_our_clients_send_is_well_under_budget(schema: Any) -> No
     assert all(cost is not None for cost in costs.values()), costs
     over = {name: cost for name, cost in costs.items() if (cost or 0) > budget // 4}
     assert not over, f"client documents near the budget of {budget}: {over}"
-    # The merge screen's query is the dearest: a preview, word changes and three sides.
-    assert costs["tui _CONFLICT"] == max(c or 0 for c in costs.values())
+    # The dearest: a version's blame (a capped walk of line diffs, priced BLAME), then
+    # the merge screen's query (a preview, word changes, three sides and their authors).
+    dearest = sorted(costs, key=lambda name: costs[name] or 0, reverse=True)
+    assert dearest[:2] == ["tui _BLAME", "tui _CONFLICT"], {n: costs[n] for n in dearest[:3]}
     # The inbox lists every source's conflicts: priced per source, at the app's page size.
     inbox = operation_cost(schema, documents["tui _INBOX"], None, {"first": 100}, {SOURCES: 100})
     assert inbox is not None and inbox <= budget // 4, f"inbox over 100 sources: {inbox}"
@@ -122,6 +124,8 @@ COSTS: list[tuple[str, dict[str, Any], int]] = [
         {},
         1 + 100 + 10,
     ),
+    # Who wrote each side: a query of its own per conflict.
+    ('{ conflict(id: "c") { sideAuthors { local remote } } }', {}, 1 + 1),
     (
         'mutation { a: pushBatch(sourceId: "s", items: []) { applied }'
         ' b: pauseSource(sourceId: "s") { id } }',
