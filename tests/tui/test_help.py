@@ -11,12 +11,13 @@ from textual.widgets._footer import FooterKey
 
 from tests.factories import Api
 from tests.tui.conftest import three_region_conflict
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import open_merge, text_of, until
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.base import BaseScreen
 from tui.screens.connect import ConnectScreen
 from tui.screens.help import HelpScreen
+from tui.screens.history import HistoryScreen
 from tui.screens.inbox import InboxScreen
 from tui.screens.sources import SourcesScreen
 from tui.widgets.bottom_bar import BottomBar, KeyFooter
@@ -194,3 +195,46 @@ async def test_every_sources_column_fits_at_80_columns_and_widens_after(
         await pilot.resize_terminal(140, 40)
         await until(pilot, lambda: labels()[-1] == "open conflicts", "wide columns")
         await until(pilot, lambda: table.row_count == 1, "row shown again")
+
+
+MERGE_FOOTER = ["Local", "Raven", "Next region", "Save", "Edit region", "Undo", "Back"]
+HISTORY_FOOTER = [
+    "Back",
+    "Restore version",
+    "Diff with parent / whole",
+    "Blame",
+    "Undo resolution",
+    "Pin/unpin",
+    "Reload",
+]
+
+
+@pytest.mark.parametrize(
+    ("size", "merge_keys", "history_keys"),
+    [((80, 24), 6, 4), ((120, 40), 7, 7)],
+    ids=["80x24", "120x40"],
+)
+async def test_merge_and_history_footers_lead_with_their_main_keys(
+    api: Api, client: LocalSyncClient, size: tuple[int, int], merge_keys: int, history_keys: int
+) -> None:
+    """The keys a merge (or a file's history) needs most show first; at 120 columns, all."""
+    conflict = three_region_conflict(api, api.source()["id"])
+    app = LocalSyncApp(client, live=False)
+    async with app.run_test(size=size) as pilot:
+        await open_merge(pilot, conflict["id"])
+        await until(pilot, lambda: _fits(app, size[0]), "merge footer fitted")
+        shown = _descriptions(app)
+        assert shown[:merge_keys] == MERGE_FOOTER[:merge_keys], shown
+        assert shown[merge_keys:-1] == [] or merge_keys == len(MERGE_FOOTER), shown
+        assert shown[-1] == "All keys"
+
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "merge left")
+        sources = app.screen
+        assert isinstance(sources, SourcesScreen)
+        await app.push_screen(HistoryScreen(sources.sources[0], conflict["path"]))
+        await until(pilot, lambda: _fits(app, size[0]), "history footer fitted")
+        shown = _descriptions(app)
+        assert shown[:history_keys] == HISTORY_FOOTER[:history_keys], shown
+        assert shown[history_keys:-1] == [] or history_keys == len(HISTORY_FOOTER), shown
+        assert shown[-1] == "All keys"

@@ -41,7 +41,18 @@ class HistoryScreen(HistoryActions, BaseScreen[None]):
         Binding("d", "toggle_diff", "Diff with parent / whole"),
         Binding("R", "restore", "Restore version"),
         Binding("r", "reload", "Reload"),
+        *HistoryActions.BINDINGS,
     ]
+    footer_keys = (
+        "back",
+        "restore",
+        "toggle_diff",
+        "blame",
+        "undo_resolution",
+        "toggle_pin",
+        "reload",
+    )
+    """The footer's order: restoring and comparing first, the list's own keys after."""
 
     def __init__(self, source: SourceInfo, path: str) -> None:
         super().__init__()

@@ -187,6 +187,8 @@ class MergeScreen(BaseScreen[bool]):
         Binding("R", "whole('KEEP_RAVEN')", "Keep raven file"),
         Binding("ctrl+s", "save", "Save"),
     ]
+    footer_keys = ("take('LOCAL')", "take('RAVEN')", "next", "save", "edit", "undo", "back")
+    """What a merge needs most, first: the footer keeps those that fit (all at 120 columns)."""
 
     def __init__(self, conflict_id: str, drafts: DraftStore | None = None) -> None:
         super().__init__()
