@@ -6,9 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from rich.text import Text
+from textual.content import Content
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tests.conftest import LiveServer
@@ -22,6 +25,10 @@ from tui.widgets.merge_view import MergeView
 UNTIL_TIMEOUT = 30.0
 """Seconds ``until`` waits for a state: generous, as the machine may be loaded; a test
 that passes never waits this long, so it costs nothing then."""
+
+SERVER_LABEL = "sync.example.org"
+"""How the merge screens ``open_merge`` opens name their server: the test server's port
+changes every run, and a header that shows it would differ in every snapshot."""
 
 
 async def until(pilot: Pilot[None], predicate: Callable[[], object], what: str) -> None:
@@ -58,11 +65,14 @@ class Toasts:
         return next((n for n in self.shown if words in n.message), None)
 
 
-def text_of(widget: Static | DiffView) -> str:
-    """The plain text a widget shows through ``content`` (a Static, a DiffView...)."""
-    content = getattr(widget, "content", None)
-    plain = getattr(content, "plain", None)
-    return plain if isinstance(plain, str) else str(content)
+def text_of(widget: Widget) -> str:
+    """The plain text a widget shows: a Static's content, a DiffView's rows, else its render."""
+    content = widget.content if isinstance(widget, Static | DiffView) else widget.render()
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Content | Text):
+        return content.plain
+    return str(content)
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -87,6 +97,7 @@ async def open_merge(
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
     merge = MergeScreen(conflict_id)
+    merge.server_label = SERVER_LABEL
     app.push_screen(merge, on_dismiss)
     await until(pilot, lambda: merge.doc is not None, "conflict loaded")
     await until(pilot, lambda: merge.query_one(MergeView).wrapped is not None, "drawn")

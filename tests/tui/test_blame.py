@@ -69,7 +69,7 @@ async def test_blame_says_where_a_capped_walk_stops(api: Api, make_app: Any) -> 
         await until(pilot, lambda: len(view.lines) == 4, "lines blamed")
         note = blame.query_one("#blame-note")
         await until(pilot, lambda: note.display, "note shown")
-        assert "blame stops at version 2" in text_of(note)  # type: ignore[arg-type]
+        assert "blame stops at version 2" in text_of(note)
         assert [(line.seq, line.or_older) for line in view.lines] == [
             (2, True),
             (2, True),

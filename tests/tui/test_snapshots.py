@@ -1,9 +1,11 @@
 """Snapshots of every screen at a fixed terminal size.
 
 Ids, ports and the server's clock never reach the screen in these tests: times
-the screens show (history's time and age, the inbox's age) are pinned in the
-database to fixed instants after the data is created, and the app is given a
-fixed UTC clock, so every run renders the same text on every machine.
+the screens show (history's time and age, the inbox's and merge header's age)
+are pinned in the database to fixed instants after the data is created, the
+app is given a fixed UTC clock, the merge header names a fixed server
+(``helpers.SERVER_LABEL``) and each test's workspace is named after the test,
+so every run renders the same text on every machine.
 
 Regenerate with ``make snapshots`` (``pytest tests/tui --snapshot-update``).
 """
@@ -21,6 +23,7 @@ from backend.models import Conflict, File, Version
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import three_region_conflict
 from tests.tui.helpers import open_files, open_merge, settle, text_of, until
+from tests.tui.merge_helpers import _drafts_in_tmp  # noqa: F401
 from tui.app import LocalSyncApp
 from tui.client import LocalSyncClient
 from tui.screens.confirm import ConfirmScreen
@@ -67,6 +70,20 @@ def pin_conflict_time(engine: Engine, conflict_id: str, when: datetime) -> None:
         conflict = session.get_one(Conflict, conflict_id)
         conflict.created_at = when
         session.commit()
+
+
+@pytest.fixture
+def workspace(request: pytest.FixtureRequest) -> str:
+    """The same name on every run (the merge header shows it), and one per test (the
+    sources and inbox screens list everything in their workspace)."""
+    name = str(request.node.name)
+    return "ws-" + name.removeprefix("test_").replace("_", "-")
+
+
+def merge_app(client: LocalSyncClient, engine: Engine, conflict_id: str) -> LocalSyncApp:
+    """An app on the fixed clock, the conflict opened a fixed while before it."""
+    pin_conflict_time(engine, conflict_id, NOW - timedelta(hours=3, minutes=10))
+    return LocalSyncApp(client, live=False, clock=fixed_clock)
 
 
 @pytest.fixture(autouse=True)
@@ -137,10 +154,12 @@ def test_sources(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_merge_after_one_choice(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+def test_merge_after_one_choice(
+    snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: Engine
+) -> None:
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
-    app = LocalSyncApp(client, live=False)
+    app = merge_app(client, db_engine, conflict["id"])
 
     async def run_before(pilot: Pilot[None]) -> None:
         merge = await open_merge(pilot, conflict["id"])
@@ -151,11 +170,13 @@ def test_merge_after_one_choice(snap_compare: Any, client: LocalSyncClient, api:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_merge_light_theme(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+def test_merge_light_theme(
+    snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: Engine
+) -> None:
     """Word highlights, region marks and markers read in a light theme too."""
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
-    app = LocalSyncApp(client, live=False)
+    app = merge_app(client, db_engine, conflict["id"])
 
     async def run_before(pilot: Pilot[None]) -> None:
         app.theme = "textual-light"
@@ -263,10 +284,12 @@ def test_inbox(snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_edit_region(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+def test_edit_region(
+    snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: Engine
+) -> None:
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
-    app = LocalSyncApp(client, live=False)
+    app = merge_app(client, db_engine, conflict["id"])
 
     async def run_before(pilot: Pilot[None]) -> None:
         await open_merge(pilot, conflict["id"])
@@ -279,10 +302,12 @@ def test_edit_region(snap_compare: Any, client: LocalSyncClient, api: Api) -> No
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_save_with_markers_question(snap_compare: Any, client: LocalSyncClient, api: Api) -> None:
+def test_save_with_markers_question(
+    snap_compare: Any, client: LocalSyncClient, api: Api, db_engine: Engine
+) -> None:
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
-    app = LocalSyncApp(client, live=False)
+    app = merge_app(client, db_engine, conflict["id"])
 
     async def run_before(pilot: Pilot[None]) -> None:
         merge = await open_merge(pilot, conflict["id"])
