@@ -5,7 +5,7 @@ from typing import Any
 from textual.widgets import ContentSwitcher
 
 from tests.factories import Api, sha, upsert
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import Toasts, text_of, until
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import FIRST_VERSION_NOTE, HistoryScreen
 from tui.screens.sources import SourcesScreen
@@ -52,14 +52,11 @@ async def test_restore_on_an_import_only_source_is_explained(api: Api, make_app:
     api.push(sid, upsert("a.md", "one\n"))
     api.push(sid, upsert("a.md", "two\n", base=sha("one\n")))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         await _history(pilot, app, "a.md")
         await pilot.press("down", "R")
-        await until(
-            pilot,
-            lambda: any("bidirectional sources only" in n.message for n in app._notifications),
-            "explained",
-        )
+        await until(pilot, lambda: toasts.find("bidirectional sources only"), "explained")
         assert not isinstance(app.screen, ConfirmScreen)
     assert api.file(sid, "a.md")["content"] == "two\n"
     assert len(api.history(sid, "a.md")) == 2

@@ -4,7 +4,6 @@ refused where they would store something unintended, saved once."""
 import asyncio
 from typing import Any
 
-from gql import GraphQLRequest
 from textual.widgets import Static, TextArea
 
 from tests.factories import Api, delete, sha, upsert
@@ -12,7 +11,7 @@ from tests.tui.conftest import BASE, LOCAL, PATH, RAVEN, three_region_conflict
 from tests.tui.helpers import text_of, until
 from tests.tui.merge_helpers import _drafts_in_tmp, open_merge  # noqa: F401
 from tui.app import LocalSyncApp
-from tui.client import LocalSyncClient
+from tui.client import LocalSyncClient, ResolveOutcome
 from tui.screens.edit_region import EditRegionScreen
 from tui.screens.merge import DELETED
 from tui.widgets.result_view import ResultView
@@ -127,13 +126,19 @@ async def test_a_deleted_side_offers_whole_file_choices_only(api: Api, make_app:
     assert api.files(sid, state="deleted")[0]["relativePath"] == PATH
 
 
-class _SlowClient(LocalSyncClient):
-    """The real client and server, with every answer a second late."""
+class _HeldSaves(LocalSyncClient):
+    """The real client and server; a save's answer waits until the test lets it through."""
 
-    async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
-        result = await super()._execute(document, **variables)
-        await asyncio.sleep(1.0)
-        return result
+    def __init__(self, client: LocalSyncClient) -> None:
+        super().__init__(client.server, client.token, client.workspace)
+        self.saves = 0
+        self.answer = asyncio.Event()
+
+    async def resolve_conflict(self, conflict_id: str, **kwargs: Any) -> ResolveOutcome:
+        self.saves += 1
+        outcome = await super().resolve_conflict(conflict_id, **kwargs)
+        await self.answer.wait()
+        return outcome
 
 
 async def test_a_second_ctrl_s_does_not_cancel_the_first_save(
@@ -141,15 +146,21 @@ async def test_a_second_ctrl_s_does_not_cancel_the_first_save(
 ) -> None:
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
-    app = LocalSyncApp(_SlowClient(client.server, client.token, client.workspace), live=False)
+    held = _HeldSaves(client)
+    app = LocalSyncApp(held, live=False)
     done: list[bool | None] = []
     async with app.run_test(size=(120, 40)) as pilot:
         merge = await open_merge(pilot, conflict["id"], done.append)
         await pilot.press("L")
         await until(pilot, lambda: merge.unresolved == 0, "whole file chosen")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: merge.saving, "saving")
-        await pilot.press("ctrl+s")
+        await until(pilot, lambda: merge.saving and held.saves == 1, "saving")
+        # Keys are handled in order: once "down" has moved the cursor, the second
+        # ctrl+s has been handled while the first save still waits for its answer.
+        await pilot.press("ctrl+s", "down")
+        await until(pilot, lambda: merge.current == 2, "second ctrl+s handled")
+        assert merge.saving and not done and held.saves == 1
+        held.answer.set()
         await until(pilot, lambda: done, "dismissed")
-    assert done == [True]
+    assert done == [True] and held.saves == 1
     assert api.file(sid, PATH)["content"] == LOCAL

@@ -10,7 +10,7 @@ from textual.widgets import Static, TextArea
 
 from tests.factories import Api, sha, upsert
 from tests.tui.conftest import BASE, LOCAL, PATH, three_region_conflict
-from tests.tui.helpers import text_of, until
+from tests.tui.helpers import Toasts, text_of, until
 from tests.tui.merge_helpers import _drafts_in_tmp, open_merge, screen_lines  # noqa: F401
 from tests.tui.test_loading import SlowClient
 from tui.app import LocalSyncApp
@@ -404,7 +404,8 @@ async def test_a_merge_too_large_for_one_answer_says_what_to_do(
         sid = api.source()["id"]
         conflict_id = _conflict(api, sid, "notes/wide.md", (WIDE_BASE, WIDE_LOCAL, WIDE_RAVEN))
         app = LocalSyncApp(client, live=False)
-        async with app.run_test(size=(120, 40)) as pilot:
+        toasts = Toasts()
+        async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
             await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources")
             merge = MergeScreen(conflict_id)
             await app.push_screen(merge)
@@ -413,8 +414,7 @@ async def test_a_merge_too_large_for_one_answer_says_what_to_do(
                 await until(pilot, lambda: merge.doc is not None, "loaded without word changes")
                 assert merge.conflict is not None
                 assert not any(r.word_changes for r in merge.conflict.regions)
-                notes = [n.message for n in app._notifications]
-                assert any("too large for the server to send at once" in n for n in notes)
+                assert toasts.find("too large for the server to send at once")
             else:
                 await until(pilot, lambda: "could not send this merge" in text_of(title), "said")
                 text = text_of(title)

@@ -3,7 +3,7 @@
 from typing import Any
 
 from tests.factories import Api, sha
-from tests.tui.helpers import until
+from tests.tui.helpers import Toasts, until
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.merge import MergeScreen
@@ -26,22 +26,19 @@ async def _history(pilot: Any, app: Any, path: str, count: int) -> MarkedVersion
     return versions
 
 
-def _said(app: Any, words: str) -> bool:
-    return any(words in n.message for n in app._notifications)
-
-
 async def test_undo_reopens_the_conflict_and_opens_the_merge(api: Api, make_app: Any) -> None:
     sid = api.source()["id"]
     clash = api.open_conflict(sid)
     api.resolve(clash["id"], "keep_local")
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         versions = await _history(pilot, app, clash["path"], 4)
         assert RESOLUTION_MARK in versions.origin_text(versions.versions[0]).plain
         await pilot.press("u")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked first")
         await pilot.press("y")
-        await until(pilot, lambda: _said(app, "the conflict is open"), "told it worked")
+        await until(pilot, lambda: toasts.find("the conflict is open"), "told it worked")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "merge offered")
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, MergeScreen), "merge screen")
@@ -56,17 +53,18 @@ async def test_undo_after_a_newer_edit_is_refused_plainly(api: Api, make_app: An
     api.resolve(clash["id"], "keep_local")
     api.update(sid, clash["path"], "newer\n", base=sha(clash["local"]))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         versions = await _history(pilot, app, clash["path"], 5)
         await pilot.press("u")  # the newest version is the edit, not a resolution
-        await until(pilot, lambda: _said(app, "is not a conflict resolution"), "explained")
+        await until(pilot, lambda: toasts.find("is not a conflict resolution"), "explained")
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("down")
         await until(pilot, lambda: versions.cursor_row == 1, "on the resolution")
         await pilot.press("u")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked first")
         await pilot.press("y")
-        await until(pilot, lambda: _said(app, "changed after this conflict was resolved"), "told")
+        await until(pilot, lambda: toasts.find("changed after this conflict was resolved"), "told")
         assert not isinstance(app.screen, ConfirmScreen | MergeScreen)
     assert api.conflicts(sid) == []
     assert api.file(sid, clash["path"])["hash"] == sha("newer\n")
