@@ -363,7 +363,11 @@ class EventOut(Wire):
     cursor: int
     type: str
     relative_path: str | None
-    payload: dict[str, Any]
+    payload: dict[str, Any] = Field(
+        description="A `file.upsert` carries its `content`; extension: `content` null with "
+        "`contentPruned: true` once retention removed that content (a later upsert or the "
+        "file's current content has the text to sync)."
+    )
     created_at: UtcTime
 
 
@@ -411,6 +415,11 @@ class VersionOut(Wire):
     connector_id: str | None
     conflict_id: str | None
     content: str | None
+    pruned: bool = Field(
+        default=False,
+        description="Extension: retention removed this version's content; `content` is null "
+        "and diffs or restores of it answer 410 VERSION_PRUNED.",
+    )
 
 
 class HealthOut(BaseModel):

@@ -90,12 +90,16 @@ def batch(result: BatchResult) -> s.PushBatchOut:
     )
 
 
-def event(row: EventView, contents: dict[str, str], omitted: bool = False) -> s.EventOut:
+def event(
+    row: EventView, contents: dict[str, str], omitted: bool = False, pruned: bool = False
+) -> s.EventOut:
     payload = dict(row.payload)
     if row.type == "file.upsert":
         payload["content"] = contents.get(payload.get("hash", ""))
         if omitted:
             payload["contentOmitted"] = True
+        if pruned:
+            payload["contentPruned"] = True
     return s.EventOut(
         cursor=row.cursor,
         type=row.type,
@@ -119,6 +123,8 @@ def deltas_json(page: DeltaPage) -> bytes:
             payload["content"] = page.contents.get(payload.get("hash", ""))
             if row.cursor in page.omitted:
                 payload["contentOmitted"] = True
+            if row.cursor in page.pruned:
+                payload["contentPruned"] = True
         events.append(
             {
                 "cursor": row.cursor,
@@ -144,7 +150,10 @@ def deltas(page: DeltaPage) -> s.DeltasOut:
         cursor=page.cursor,
         next_cursor=page.next_cursor,
         has_more=page.has_more,
-        events=[event(e, page.contents, e.cursor in page.omitted) for e in page.events],
+        events=[
+            event(e, page.contents, e.cursor in page.omitted, e.cursor in page.pruned)
+            for e in page.events
+        ],
     )
 
 
@@ -169,7 +178,7 @@ def conflict(row: Conflict) -> s.ConflictOut:
     )
 
 
-def version(row: Version, contents: dict[str, str]) -> s.VersionOut:
+def version(row: Version, contents: dict[str, str], pruned: bool = False) -> s.VersionOut:
     return s.VersionOut(
         seq=row.seq,
         hash=row.hash,
@@ -180,12 +189,13 @@ def version(row: Version, contents: dict[str, str]) -> s.VersionOut:
         operation_id=row.operation_id,
         connector_id=row.connector_id,
         conflict_id=row.conflict_id,
-        content=contents.get(row.hash) if row.hash else None,
+        content=contents.get(row.hash) if row.hash and not pruned else None,
+        pruned=pruned,
     )
 
 
 def history(result: History) -> list[s.VersionOut]:
-    return [version(v, result.contents) for v in result.versions]
+    return [version(v, result.contents, v.id in result.pruned) for v in result.versions]
 
 
 def _hunk(h: Hunk) -> s.PreviewHunkOut:

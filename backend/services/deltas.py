@@ -49,6 +49,8 @@ class DeltaPage:
     """Blob contents for the upserts on this page, keyed by hash."""
     omitted: set[int] = field(default_factory=set)
     """Cursors of upserts answered without their content (the asking connector's own pushes)."""
+    pruned: set[int] = field(default_factory=set)
+    """Cursors of upserts whose content retention removed since: answered without it."""
 
 
 def read_deltas(
@@ -88,8 +90,10 @@ def read_deltas(
     omitted = set()
     if own_connector_id is not None:
         omitted = {e.cursor for e in upserts if e.payload.get("connectorId") == own_connector_id}
-    contents = load_blobs(
-        session, (e.payload.get("hash") for e in upserts if e.cursor not in omitted)
-    )
+    sent = [e for e in upserts if e.cursor not in omitted]
+    contents = load_blobs(session, (e.payload.get("hash") for e in sent))
+    # Blobs go only when retention prunes every version holding them, so a sent
+    # upsert whose blob is missing is one whose content was pruned since.
+    pruned = {e.cursor for e in sent if e.payload.get("hash") not in contents}
     next_cursor = rows[-1].cursor if rows else after
-    return DeltaPage(source.id, after, next_cursor, has_more, rows, contents, omitted)
+    return DeltaPage(source.id, after, next_cursor, has_more, rows, contents, omitted, pruned)

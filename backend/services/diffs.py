@@ -12,6 +12,7 @@ from sqlmodel import Session
 from backend.errors import InvalidInput, NotFound
 from backend.merge import Hunk, hunks, unified_diff
 from backend.paths import normalise_path
+from backend.retention.marks import check_not_pruned
 from backend.services.content import check_hash, load_blob
 from backend.services.files import find_file, in_history
 from backend.services.sources import get_source
@@ -61,6 +62,9 @@ def load_diff(
         or not (in_history(session, file.id, old_hash) and in_history(session, file.id, new_hash))
     ):
         raise NotFound("version not found in this file's history", "VERSION_NOT_FOUND")
+    # A pruned side is refused by name: diffing it against empty text would lie.
+    check_not_pruned(session, file.id, old_hash)
+    check_not_pruned(session, file.id, new_hash)
     old = load_blob(session, old_hash) or ""
     new = load_blob(session, new_hash) or ""
     return DiffInput(file.relative_path, old_hash, new_hash, old, new, context)

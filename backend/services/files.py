@@ -13,6 +13,7 @@ from backend.db import db_time, defer_insert, keyed_rows, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
 from backend.paths import MAX_PATH_BYTES, normalise_path
+from backend.retention.marks import pruned_ids
 from backend.services.content import load_blob, load_blobs, require_text
 from backend.services.sources import get_source
 
@@ -291,6 +292,8 @@ class History:
     contents: dict[str, str]
     has_more: bool
     """Whether older versions exist beyond this page."""
+    pruned: set[int]
+    """Ids of the versions on this page whose content retention removed."""
 
 
 def file_history(
@@ -316,5 +319,9 @@ def file_history(
     # One row past the page tells whether another page follows.
     rows = list(session.exec(statement.order_by(col(Version.seq).desc()).limit(limit + 1)))
     versions = rows[:limit]
-    contents = load_blobs(session, (v.hash for v in versions)) if with_content else {}
-    return History(source.id, file, versions, contents, has_more=len(rows) > limit)
+    pruned = pruned_ids(session, [v.id for v in versions if v.id is not None])
+    # A pruned version's hash may still name a kept blob (the same text came back
+    # later); its own content is gone all the same, as the retention reads say.
+    kept = (v.hash for v in versions if v.id not in pruned)
+    contents = load_blobs(session, kept) if with_content else {}
+    return History(source.id, file, versions, contents, len(rows) > limit, pruned)

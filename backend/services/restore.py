@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 from backend.errors import InvalidInput, NotFound
 from backend.models import Version
 from backend.paths import normalise_path
+from backend.retention.marks import check_not_pruned
 from backend.services.content import check_hash, load_blob
 from backend.services.files import find_file
 from backend.services.sources import get_source
@@ -34,6 +35,7 @@ def restore_version(
     statement = select(Version.id).where(Version.file_id == file.id, Version.hash == digest)
     if session.exec(statement).first() is None:
         raise NotFound("version not found in this file's history", "VERSION_NOT_FOUND")
+    check_not_pruned(session, file.id, digest)
     content = load_blob(session, digest)
     if content is None:
         raise InvalidInput("that version's content is missing", "VERSION_NOT_FOUND")

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.graphql import loaders
+from backend.graphql import loaders, pruned_loader
 from backend.graphql.context import Context
 from backend.graphql.types.blame import Blame
 from backend.graphql.types.common import (
@@ -21,6 +21,7 @@ from backend.graphql.types.common import (
 )
 from backend.merge import Hunk
 from backend.models import Version as VersionRow
+from backend.retention.errors import VersionPruned
 from backend.services import blame, diffs, files
 from backend.services.files import FileView
 
@@ -57,11 +58,22 @@ class Version:
             conflict_id=row.conflict_id,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="Null for a tombstone; a pruned version's content fails with NOT_FOUND "
+        "(reason VERSION_PRUNED)."
+    )
     async def content(self, info: Info[Context, None]) -> str | None:
         if self.hash is None:
             return None
+        if await pruned_loader.pruned(info.context).load(self.row.id or 0):
+            raise VersionPruned(f"version {self.seq} was pruned by the source's retention policy")
         return await loaders.blobs(info.context).load(self.hash)
+
+    @strawberry.field(
+        description="Retention removed this version's content; the version itself stays listed."
+    )
+    async def pruned(self, info: Info[Context, None]) -> bool:
+        return await pruned_loader.pruned(info.context).load(self.row.id or 0)
 
     @strawberry.field(description="Each line of this version with the version that introduced it.")
     async def blame(

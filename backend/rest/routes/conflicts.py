@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.rest import shapes
 from backend.rest.bodies import BoundedJsonRoute
 from backend.rest.deps import Ctx, CtxDep
+from backend.rest.routes.retention import GONE
 from backend.rest.schemas import (
     ConflictOut,
     ConflictsRequest,
@@ -103,9 +104,12 @@ def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
     return shapes.history(result)
 
 
-@router.post("/sources/history/diff", response_model=DiffOut)
+@router.post("/sources/history/diff", response_model=DiffOut, responses=GONE)
 async def history_diff(body: DiffRequest, ctx: CtxDep) -> JSONResponse:
-    """Diff between two versions of a file (by hash), as hunks and as `git diff` text."""
+    """Diff between two versions of a file (by hash), as hunks and as `git diff` text.
+
+    A side whose content retention pruned answers 410 VERSION_PRUNED.
+    """
 
     def load() -> diffs.DiffInput:
         with ctx.transaction(read_only=True) as session:
