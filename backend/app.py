@@ -96,7 +96,8 @@ def freeze_startup_objects() -> None:
 
     Imports, the schema, the routes and the engine make hundreds of thousands of
     long-lived objects; each full collection walked them all again, which cost
-    the busiest path (push and deltas) about 15% of its CPU. A collection first
+    a deltas catch-up about a fifth of its server CPU (bench/push_batch.py, with
+    and without the freeze, side by side). A collection first
     frees startup's garbage, so only live objects are frozen; reference counting
     still frees them if they go. Once per process: a second app in the same
     process (tests) has nothing new worth freezing.

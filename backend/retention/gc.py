@@ -12,6 +12,15 @@ database write lock) so the state that protects versions (current content,
 open conflicts, pins) cannot change under it, and releases it at commit, so a
 push waits at most one batch. The batch size adapts to keep each transaction
 near :data:`TARGET_LOCK_SECONDS`.
+
+Blobs are freed after that, in a transaction of their own (:func:`_sweep`):
+whether a blob is still used is a question about every source, which the
+source's lock does not settle, and on PostgreSQL the blob table lock it needs
+can wait behind autovacuum or other pushes. Waiting for it with the source
+locked stalled the source's pushes; waiting with nothing else held, and for at
+most :data:`SWEEP_LOCK_TIMEOUT_MS`, stalls nobody. A sweep that loses is
+retried; what a run leaves behind (or a crash between the two transactions)
+is found by the next run's :func:`_leftovers`.
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -39,6 +49,12 @@ SQLITE_AUTO_CHECKPOINT = 1000
 """SQLite's default, restored on the pooled connection after each batch."""
 _IN_CHUNK = 500
 """Values per ``IN (...)`` list: far below SQLite's bound on bound parameters."""
+SWEEP_LOCK_TIMEOUT_MS = 50
+"""PostgreSQL: how long a sweep waits for the blob table lock before trying later.
+
+While it waits, every push's blob insert queues behind it, so the wait is short."""
+SWEEP_RETRIES = (0.05, 0.2, 0.5, 1.0)
+"""Pauses (seconds) between the last sweeps of a run before leaving blobs to the next."""
 
 T = TypeVar("T")
 
@@ -64,6 +80,8 @@ class GcReport:
     versions_pruned: int = 0
     blobs_deleted: int = 0
     bytes_freed: int = 0
+    blobs_left: int = 0
+    """Unused blobs not freed yet (the blob table stayed busy); the next run frees them."""
     lock_seconds: list[float] = field(default_factory=list)
     """How long each batch's transaction held the source lock (waiting for it excluded)."""
     lock_cpu_seconds: list[float] = field(default_factory=list)
@@ -80,6 +98,7 @@ class _Batch:
     files: int
     pruned: list[Pruned]
     blobs: int
+    """Dry run: blobs that would go. Otherwise 0: :func:`_sweep` frees them after commit."""
     freed: int
     held: float
     """Seconds from taking the source lock to releasing it at commit (or rollback)."""
@@ -141,6 +160,7 @@ def collect_source(
     report = GcReport(source_id, policy, dry_run)
     if policy == KEEP_ALL:
         return report
+    pending = set() if dry_run else _leftovers(engine, source_id)
     after, size = 0, 20
     while stop is None or not stop.is_set():
         batch = _batch(
@@ -162,7 +182,62 @@ def collect_source(
         size = _next_size(size, held)
         if engine.dialect.name == "sqlite":
             _let_writers_in(held)
+        if not dry_run:
+            pending |= {p.hash for p in batch.pruned}
+            pending = _sweep(engine, pending, report)
+    for pause in SWEEP_RETRIES:
+        if not pending or (stop is not None and stop.is_set()):
+            break
+        sleep(pause)
+        pending = _sweep(engine, pending, report)
+    report.blobs_left = len(pending)
     return report
+
+
+def _sweep(engine: Engine, hashes: set[str], report: GcReport) -> set[str]:
+    """Free the blobs among ``hashes`` that nothing uses; returns those still to try.
+
+    Its own transaction, with no source lock held. The no-loss argument is
+    :func:`_free`'s, and needs no source lock: "still used" asks about every
+    source, and the blob table lock orders this against every push.
+    """
+    left = sorted(hashes)
+    while left:
+        # One chunk per transaction: the blob table lock stops every push's blob
+        # inserts, whatever the source, so it is held for one chunk at a time.
+        part = set(left[:_IN_CHUNK])
+        try:
+            with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, the database write lock
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text(f"SET LOCAL lock_timeout = '{SWEEP_LOCK_TIMEOUT_MS}ms'"))
+                    conn.execute(text("SET LOCAL synchronous_commit = off"))
+                blobs, freed = _free(conn, part, lock=True)
+        except OperationalError as exc:
+            if not _lock_busy(exc):
+                raise
+            return set(left)
+        report.blobs_deleted += blobs
+        report.bytes_freed += freed
+        left = left[_IN_CHUNK:]
+    return set()
+
+
+def _lock_busy(exc: OperationalError) -> bool:
+    """PostgreSQL's lock_timeout (55P03), or SQLite's busy write lock."""
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def _leftovers(engine: Engine, source_id: str) -> set[str]:
+    """Hashes of this source's pruned versions whose blob is stored but looks unused.
+
+    Left by a run whose sweep lost to a busy blob table, or that stopped between
+    its two transactions. Read without any lock, so only a hint: :func:`_free`
+    checks each again under the blob table lock before deleting anything.
+    """
+    with engine.connect() as conn:
+        return {str(r[0]) for r in conn.execute(_LEFTOVERS, {"s": source_id})}
 
 
 def _let_writers_in(held: float) -> None:
@@ -216,8 +291,11 @@ def _batch(
             if not files:
                 return None
             doomed = _doomed(conn, source_id, files, policy, now, tombstone_max_age)
-            blobs, freed = _prune(conn, doomed)
+            _mark(conn, doomed)
+            blobs = freed = 0
             if dry_run:
+                # What a sweep would free, counted before the rollback; nothing is locked.
+                blobs, freed = _free(conn, {p.hash for _, _, p in doomed}, lock=False)
                 transaction.rollback()
             else:
                 transaction.commit()
@@ -286,6 +364,16 @@ those versions are never pruned and keep the blob. Two index lookups per hash
 (``ix_versions_hash``, ``ix_files_current_hash``); a single anti-join DELETE
 let PostgreSQL's planner scan instead.
 """
+_LEFTOVERS = text(
+    "SELECT DISTINCT v.hash FROM version_prunes p"
+    " JOIN files f ON f.id = p.file_id"
+    " JOIN versions v ON v.id = p.version_id"
+    " JOIN blobs b ON b.hash = v.hash"
+    " WHERE f.source_id = :s"
+    " AND NOT EXISTS (SELECT 1 FROM versions k WHERE k.hash = v.hash"
+    " AND NOT EXISTS (SELECT 1 FROM version_prunes q WHERE q.version_id = k.id))"
+    " AND NOT EXISTS (SELECT 1 FROM files c WHERE c.current_hash = v.hash)"
+)
 _DELETE_BLOBS = text("DELETE FROM blobs WHERE hash IN :hashes RETURNING size").bindparams(
     bindparam("hashes", expanding=True)
 )
@@ -330,25 +418,30 @@ def _doomed(
     return doomed
 
 
-def _prune(conn: Connection, doomed: list[tuple[int, int, Pruned]]) -> tuple[int, int]:
-    """Mark ``doomed`` pruned and delete the blobs nothing uses any more.
-
-    Returns (blobs deleted, bytes freed). On PostgreSQL the blob table is locked
-    against inserts (``SHARE ROW EXCLUSIVE``; reads go on) while references are
-    checked and blobs deleted: a push elsewhere that stores the same content
-    either committed before, so its version is seen, or inserts after the
-    delete and brings the blob back. SQLite's write lock already serialises them.
-    """
-    if not doomed:
-        return 0, 0
+def _mark(conn: Connection, doomed: list[tuple[int, int, Pruned]]) -> None:
+    """Mark ``doomed`` pruned: from now on nothing reads their content."""
     now = utcnow()
     rows = [{"version_id": v, "file_id": f, "pruned_at": now} for v, f, _ in doomed]
     for rows_part in _chunks(rows):
         conn.execute(VersionPrune.__table__.insert(), rows_part)  # type: ignore[attr-defined]
-    if conn.dialect.name == "postgresql":
+
+
+def _free(conn: Connection, hashes: set[str], *, lock: bool) -> tuple[int, int]:
+    """Delete the blobs among ``hashes`` nothing uses any more: (blobs deleted, bytes freed).
+
+    With ``lock`` on PostgreSQL the blob table is locked against inserts
+    (``SHARE ROW EXCLUSIVE``; reads go on) while references are checked and
+    blobs deleted: a push anywhere that stores the same content either committed
+    before, so its version is seen, or inserts after the delete and brings the
+    blob back (every push inserts its blobs, ``ON CONFLICT DO NOTHING``). SQLite's
+    write lock already serialises them.
+    """
+    if not hashes:
+        return 0, 0
+    if lock and conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE"))
     sizes: list[int] = []
-    for part in _chunks(sorted({p.hash for _, _, p in doomed})):
+    for part in _chunks(sorted(hashes)):
         used = {r[0] for r in conn.execute(_STILL_USED, {"hashes": part})}
         free = [h for h in part if h not in used]
         if free:
