@@ -23,18 +23,25 @@ from tui.widgets.file_tree import FileTree
 
 
 class SlowClient(LocalSyncClient):
-    """The real client against the real server, with a slow network while ``slow``."""
+    """The real client against the real server, its answers held while the test says so."""
 
-    slow = True
     hold: asyncio.Event | None = None
     """While set, answers wait until the test sets the event: a load as slow as it needs."""
 
     async def _execute(self, document: GraphQLRequest, **variables: Any) -> dict[str, Any]:
         if self.hold is not None:
             await self.hold.wait()
-        elif self.slow:
-            await asyncio.sleep(LOADING_DELAY + 1.5)
         return await super()._execute(document, **variables)
+
+    def slow_down(self) -> None:
+        """Hold every answer from now on, until ``let_through``."""
+        self.hold = asyncio.Event()
+
+    def let_through(self) -> None:
+        """Send the held answers on, and the later ones at once."""
+        held, self.hold = self.hold, None
+        if held is not None:
+            held.set()
 
 
 def shown(widget: Widget) -> list[bool]:
@@ -51,9 +58,12 @@ def shown(widget: Widget) -> list[bool]:
 
 
 async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_app: Any) -> None:
+    """Each load is held until its indicator has shown: however loaded the machine,
+    the load outlasts the indicator's delay."""
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     slow = SlowClient(client.server, client.token, client.workspace)
+    slow.slow_down()
     app = make_app(slow)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
@@ -61,29 +71,33 @@ async def test_slow_loads_show_progress(api: Api, client: LocalSyncClient, make_
         assert isinstance(sources, SourcesScreen)
         table = sources.query_one("#sources")
         table_shown = shown(table)
+        await until(pilot, lambda: table_shown, "indicator on the sources")
+        slow.let_through()
         await until(pilot, lambda: sources.sources and not table.loading, "sources loaded")
-        assert table_shown
 
+        slow.slow_down()
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen), "inbox")
         inbox = app.screen
         assert isinstance(inbox, InboxScreen)
         conflicts = inbox.query_one("#conflicts")
         conflicts_shown = shown(conflicts)
+        await until(pilot, lambda: conflicts_shown, "indicator on the inbox")
+        slow.let_through()
         await until(pilot, lambda: inbox.conflicts and not conflicts.loading, "inbox loaded")
-        assert conflicts_shown
 
+        slow.slow_down()
         merge = MergeScreen(conflict["id"])
         await app.push_screen(merge)
         sides, result = merge.query_one("#sides"), merge.query_one("#result-box")
         sides_shown, result_shown = shown(sides), shown(result)
+        await until(pilot, lambda: sides_shown and result_shown, "indicators on the merge")
+        slow.let_through()
         await until(pilot, lambda: merge.conflict is not None and not sides.loading, "loaded")
         await until(pilot, lambda: merge.result_text and not result.loading, "preview loaded")
-        assert sides_shown and result_shown
 
         # Whether a quick load flashes no indicator depends on the clock, which
         # tests do not assert; the choice itself still lands.
-        slow.slow = False
         await pilot.press("1")
         await until(pilot, lambda: merge.result_text.startswith("# Plan\n\nalpha LOCAL"), "pick")
 
@@ -95,20 +109,18 @@ async def test_keys_still_work_after_a_slow_load(
     sid = api.source()["id"]
     api.push(sid, upsert("a.md", "A\n"), upsert("b.md", "B\n"))
     slow = SlowClient(client.server, client.token, client.workspace)
-    slow.slow = False
     app = make_app(slow)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: getattr(app.screen, "sources", None), "sources loaded")
         # The file list is held until the indicator has been seen: however
         # loaded the machine, the load outlasts the indicator's delay.
-        slow.hold = release = asyncio.Event()
+        slow.slow_down()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FilesScreen), "files screen")
         tree = app.screen.query_one(FileTree)
         tree_shown = shown(tree)
         await until(pilot, lambda: tree_shown, "indicator shown")
-        slow.hold = None
-        release.set()
+        slow.let_through()
         await until(pilot, lambda: len(tree.files) == 2 and not tree.loading, "files loaded")
         await pilot.pause()
         assert tree.has_focus

@@ -1,6 +1,5 @@
 """The merge screen against a real server: work is never lost, every pane readable and reachable."""
 
-import asyncio
 import stat
 from pathlib import Path
 from typing import Any
@@ -135,15 +134,14 @@ async def test_keys_typed_while_loading_choose_nothing(
     sid = api.source()["id"]
     conflict = three_region_conflict(api, sid)
     held = SlowClient(client.server, client.token, client.workspace)
-    held.slow = False
     app = make_app(held)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SourcesScreen), "sources screen")
-        held.hold = asyncio.Event()
+        held.slow_down()
         merge = MergeScreen(conflict["id"])
         app.push_screen(merge)
         await pilot.press("1", "2", "a", "j")  # before the conflict has arrived
-        held.hold.set()
+        held.let_through()
         await until(pilot, lambda: merge.doc is not None, "loaded")
         assert merge.current == 1
         assert merge.state.decisions == {} and merge.undo_stack == []
