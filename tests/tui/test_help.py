@@ -51,6 +51,10 @@ async def test_help_lists_the_apps_keys_by_screen_and_scrolls_at_80x24(
         titles = [group.title for group in help_screen.groups]
         assert titles[:2] == ["This screen · Sources", "Everywhere"]
         assert {"Files", "History", "Conflict inbox", "Merge", "Connection"} <= set(titles)
+        history = next(group for group in help_screen.groups if group.title == "History")
+        history_keys = dict(history.rows)
+        assert history_keys["b"] == "Blame" and history_keys["u"] == "Undo resolution"
+        assert history_keys["p"] == "Pin/unpin" and history_keys["R"] == "Restore version"
         here = {d: k for k, d in help_screen.groups[0].rows}
         assert here["Open the source's files"] == "⏎"
         assert here["Next source"] == "j" and here["Quit"] == "q"
