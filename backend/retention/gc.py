@@ -13,14 +13,15 @@ open conflicts, pins) cannot change under it, and releases it at commit, so a
 push waits at most one batch. The batch size adapts to keep each transaction
 near :data:`TARGET_LOCK_SECONDS`.
 
-Blobs are freed after that, in a transaction of their own (:func:`_sweep`):
-whether a blob is still used is a question about every source, which the
-source's lock does not settle, and on PostgreSQL the blob table lock it needs
-can wait behind autovacuum or other pushes. Waiting for it with the source
-locked stalled the source's pushes; waiting with nothing else held, and for at
-most :data:`SWEEP_LOCK_TIMEOUT_MS`, stalls nobody. A sweep that loses is
-retried; what a run leaves behind (or a crash between the two transactions)
-is found by the next run's :func:`_leftovers`.
+On PostgreSQL, blobs are freed after that, in transactions of their own
+(:func:`_sweep`): whether a blob is still used is a question about every
+source, which the source's lock does not settle, and the blob table lock it
+needs can wait behind autovacuum or other pushes. Waiting for it with the
+source locked stalled the source's pushes; waiting with nothing else held, and
+for at most :data:`SWEEP_LOCK_TIMEOUT_MS`, stalls nobody. A sweep that loses is
+retried; what a run leaves behind (or a crash between the two transactions) is
+found by the next run's :func:`_leftovers`. On SQLite the source lock is the
+database write lock a sweep would need anyway, so a batch frees its blobs itself.
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -98,7 +99,7 @@ class _Batch:
     files: int
     pruned: list[Pruned]
     blobs: int
-    """Dry run: blobs that would go. Otherwise 0: :func:`_sweep` frees them after commit."""
+    """Freed (SQLite) or, in a dry run, that would go; on PostgreSQL :func:`_sweep` frees them."""
     freed: int
     held: float
     """Seconds from taking the source lock to releasing it at commit (or rollback)."""
@@ -182,9 +183,10 @@ def collect_source(
         size = _next_size(size, held)
         if engine.dialect.name == "sqlite":
             _let_writers_in(held)
-        if not dry_run:
+        if not dry_run and engine.dialect.name == "postgresql":
             pending |= {p.hash for p in batch.pruned}
             pending = _sweep(engine, pending, report)
+    pending = _sweep(engine, pending, report)
     for pause in SWEEP_RETRIES:
         if not pending or (stop is not None and stop.is_set()):
             break
@@ -293,9 +295,11 @@ def _batch(
             doomed = _doomed(conn, source_id, files, policy, now, tombstone_max_age)
             _mark(conn, doomed)
             blobs = freed = 0
-            if dry_run:
-                # What a sweep would free, counted before the rollback; nothing is locked.
+            if sqlite or dry_run:
+                # SQLite: under the write lock already. A dry run counts what a
+                # sweep would free before its rollback, and locks nothing for it.
                 blobs, freed = _free(conn, {p.hash for _, _, p in doomed}, lock=False)
+            if dry_run:
                 transaction.rollback()
             else:
                 transaction.commit()
