@@ -6,6 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from backend import metrics
 from backend.errors import InvalidInput
 from backend.graphql.context import Context
 from backend.graphql.types.common import MergeGranularity, SyncMode
@@ -115,6 +116,7 @@ class Mutation:
         result = await ctx.run(
             lambda s: sync.push_batch(s, ctx.workspace_id, source_id, batch, settings, connector_id)
         )
+        metrics.count_push_items(r.status for r in result.results)
         return PushBatchResult.from_result(result)
 
     @strawberry.mutation(description="A Raven-side edit (bidirectional sources only).")
