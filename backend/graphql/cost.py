@@ -79,6 +79,9 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
     "Source.events": ROUND_TRIP,
     "File.versions": ROUND_TRIP,
     "Conflict.sideAuthors": ROUND_TRIP,
+    "Source.retention": ROUND_TRIP,
+    "Query.retention": ROUND_TRIP,
+    "Query.versionRetention": ROUND_TRIP,
     # Content.
     "File.content": CONTENT,
     "Version.content": CONTENT,
@@ -103,6 +106,11 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
     "Mutation.pushBatch": MERGE,
     "Mutation.resolveConflict": MERGE,
     "Mutation.reopenConflict": EDIT,
+    "Mutation.setRetention": ROUND_TRIP,
+    "Mutation.pinVersion": ROUND_TRIP,
+    "Mutation.unpinVersion": ROUND_TRIP,
+    # A whole source's collection: bounded per transaction, but long as a whole.
+    "Mutation.collectGarbage": MERGE,
     # The live feed.
     "Subscription.sourceEvents": ROUND_TRIP,
 }
