@@ -5,7 +5,7 @@ caller's workspace only, errors as ``{"error": {"code", "message"}}``.
 """
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
@@ -23,7 +23,13 @@ from backend.rest.schemas import (
     WireIn,
 )
 from backend.retention import gc, policies, versions
-from backend.retention.policy import Policy
+from backend.retention.policy import (
+    DAILY_FOR,
+    DEFAULT_MAX_AGE_DAYS,
+    MAX_AGE_LIMIT_DAYS,
+    MAX_KEEP_LAST,
+    Policy,
+)
 from backend.services.sources import get_source
 
 GONE: dict[int | str, dict[str, object]] = {
@@ -35,10 +41,26 @@ router = APIRouter(tags=["retention"], route_class=BoundedJsonRoute, responses=G
 Seq = Annotated[int, Field(ge=1, le=MAX_SAFE_INT), Whole]
 
 
-class PolicyIn(WireIn):
-    kind: str = Field(description="all | last | staggered")
-    keep_last: Annotated[int, Whole] | None = None
-    max_age_days: Annotated[int, Whole] | None = None
+class KeepAllIn(WireIn):
+    kind: Literal["all"]
+
+
+class KeepLastIn(WireIn):
+    kind: Literal["last"]
+    keep_last: Annotated[int, Field(ge=1, le=MAX_KEEP_LAST), Whole]
+
+
+class StaggeredIn(WireIn):
+    kind: Literal["staggered"]
+    max_age_days: Annotated[int, Field(ge=DAILY_FOR.days, le=MAX_AGE_LIMIT_DAYS), Whole] | None = (
+        Field(default=None, description=f"Default {DEFAULT_MAX_AGE_DAYS}.")
+    )
+
+
+# One shape per kind, so the published schema admits exactly the policies the
+# server stores: a client (or a fuzzer) reading it cannot build a valid-looking
+# policy that is then refused.
+PolicyIn = Annotated[KeepAllIn | KeepLastIn | StaggeredIn, Field(discriminator="kind")]
 
 
 class RetentionRequest(WireIn):
@@ -139,8 +161,8 @@ def retention(body: RetentionRequest, ctx: CtxDep) -> RetentionOut:
             ctx.workspace_id,
             body.source_id,
             wanted.kind,
-            wanted.keep_last,
-            wanted.max_age_days,
+            getattr(wanted, "keep_last", None),
+            getattr(wanted, "max_age_days", None),
         )
     return _policy_out(body.source_id, policy)
 
