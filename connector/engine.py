@@ -552,6 +552,11 @@ class Engine:
             return
         base = row.base_hash if row is not None and row.base_hash else None
         if event["type"] == "file.upsert":
+            if payload.get("contentPruned"):
+                # Retention removed this older version's text. A version is pruned only
+                # once a newer one exists, so a later event of this feed brings the file.
+                log.info("remote %s: an older version, pruned by retention; skipped", path)
+                return
             digest = str(payload.get("hash"))
             content = payload.get("content")
             if isinstance(local, str):  # missing locally
