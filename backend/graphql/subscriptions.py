@@ -49,7 +49,7 @@ class Subscription:
             while True:
                 page = await _shared_read(ctx, source_id, waiter.cursor, waiter.woken_at)
                 for row in page.events:
-                    yield Event.from_model(row, page.contents)
+                    yield Event.from_model(row, page.contents, page.pruned)
                 waiter.cursor = page.next_cursor
                 if not page.has_more:
                     await waiter.wait()

@@ -175,3 +175,20 @@ async def test_graphql_version_pruned_is_batched_and_content_refused(
     }"""
     answer = await gq.run(latest, id=many, path=PATH)
     assert answer["source"]["file"]["latestVersion"] == {"pruned": False, "content": contents[-1]}
+
+
+async def test_graphql_event_feed_flags_pruned_content(api: Api, gq: Gq) -> None:
+    """The GraphQL feed says "pruned" as REST deltas do, so no reader takes it for a gap."""
+    source, contents = _pruned_source(api)
+    data = await gq.run(
+        "query($id: ID!) { source(id: $id) { events(first: 100) { nodes { type payload } } } }",
+        id=source,
+    )
+    nodes = data["source"]["events"]["nodes"]
+    upserts = [n["payload"] for n in nodes if n["type"] == "file.upsert"]
+    assert [p["hash"] for p in upserts] == [sha(c) for c in contents]
+    for payload, content in zip(upserts, contents, strict=True):
+        if content in contents[:3]:
+            assert payload["content"] is None and payload["contentPruned"] is True
+        else:
+            assert payload["content"] == content and "contentPruned" not in payload

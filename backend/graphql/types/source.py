@@ -1,5 +1,6 @@
 """Connectors, sources and their event feed."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,10 +68,19 @@ class Event:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: EventView, contents: dict[str, str] | None = None) -> "Event":
+    def from_model(
+        cls,
+        row: EventView,
+        contents: dict[str, str] | None = None,
+        pruned: Collection[int] = (),
+    ) -> "Event":
+        """``pruned`` holds the cursors whose content retention removed: flagged as on REST
+        deltas, so a feed reader tells "pruned" from "left out"."""
         payload = dict(row.payload)
         if contents is not None and row.type == "file.upsert":
             payload["content"] = contents.get(payload.get("hash", ""))
+        if row.cursor in pruned:
+            payload["contentPruned"] = True
         return cls(
             cursor=row.cursor,
             type=row.type,
@@ -218,7 +228,8 @@ class Source:
             lambda s: deltas.read_deltas(s, ctx.workspace_id, self.row.id, after, size)
         )
         edges = [
-            Edge(cursor=str(e.cursor), node=Event.from_model(e, page.contents)) for e in page.events
+            Edge(cursor=str(e.cursor), node=Event.from_model(e, page.contents, page.pruned))
+            for e in page.events
         ]
         return Connection(
             edges=edges,
