@@ -47,6 +47,13 @@ _STRUCTURE = re.compile(r'[\[\]{},"]')
 _scan_string: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _py_make_scanner: Callable[[json.JSONDecoder], Any] = json.scanner.py_make_scanner  # type: ignore[attr-defined]
 
+WHOLE_DECODE_BYTES = 1024 * 1024
+WHOLE_DECODE_VALUES = 10_000
+"""A worker-thread body within both is decoded by the C scanner in one piece: it holds
+the GIL (and so the event loop) for about a millisecond at most, less than the
+interpreter's own switch interval, and decodes some ten times faster than value by
+value. A connector's usual batch (a hundred small files) is of that size."""
+
 LARGE_DECODES = 2
 """Bodies over ``offload_bytes`` decoded at once per server (a third waits its turn):
 each costs about three times its size while it is decoded."""
@@ -83,8 +90,9 @@ class JsonLimits:
         return cls(settings.max_json_values, settings.max_json_depth, settings.json_offload_bytes)
 
 
-def check_shape(text: str, limits: JsonLimits) -> None:
-    """Raise if ``text`` holds more values or deeper nesting than allowed.
+def check_shape(text: str, limits: JsonLimits) -> int:
+    """Raise if ``text`` holds more values or deeper nesting than allowed; else return
+    the count of values it found (an upper bound, as below).
 
     Values are counted from above: every array or object plus every comma, which
     is at least the number of values (object keys ride along with their values).
@@ -100,7 +108,7 @@ def check_shape(text: str, limits: JsonLimits) -> None:
         if char == '"':
             position = strings.end(position)
             if position < 0:
-                return
+                return values
         elif char in "[{":
             depth += 1
             values += 1
@@ -111,9 +119,10 @@ def check_shape(text: str, limits: JsonLimits) -> None:
         else:
             depth -= 1
             if depth < 0:
-                return
+                return values
         if values > limits.max_values:
             raise JsonTooComplex(f"JSON body holds more than {limits.max_values} values")
+    return values
 
 
 class _Strings:
@@ -182,6 +191,17 @@ def decode(data: str | bytes, limits: JsonLimits, on_worker: bool = False) -> An
     return decoder.decode(data)
 
 
+def decode_offloaded(data: bytes, limits: JsonLimits) -> Any:
+    """:func:`decode` on a worker thread: in one piece when within ``WHOLE_DECODE_BYTES``
+    and ``WHOLE_DECODE_VALUES``, value by value otherwise."""
+    if len(data) > WHOLE_DECODE_BYTES:
+        return decode(data, limits, on_worker=True)
+    text = data.decode(json.detect_encoding(data), "surrogatepass")
+    if check_shape(text, limits) > WHOLE_DECODE_VALUES:
+        return decode(data, limits, on_worker=True)
+    return json.loads(text)
+
+
 def _utf8_string(text: str, start: int, strict: bool = True) -> tuple[str, int]:
     """The JSON string at ``start`` of a UTF-8 text read as Latin-1, and its end.
 
@@ -223,7 +243,9 @@ async def decode_body(data: bytes, limits: JsonLimits) -> Any:
     if len(data) <= limits.offload_bytes:
         return decode(data, limits)
     try:
-        return await to_thread.run_sync(decode, data, limits, True, limiter=_large_decode_limiter())
+        return await to_thread.run_sync(
+            decode_offloaded, data, limits, limiter=_large_decode_limiter()
+        )
     except Exception as exc:
         # Raised through the worker, the traceback ties the error to the body and
         # its text in a cycle that only the garbage collector frees, maybe much

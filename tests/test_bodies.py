@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.bodies import JsonLimits, JsonTooComplex, JsonTooDeep, _Strings, check_shape, decode
+from backend.bodies import (
+    WHOLE_DECODE_BYTES,
+    WHOLE_DECODE_VALUES,
+    JsonLimits,
+    JsonTooComplex,
+    JsonTooDeep,
+    _Strings,
+    check_shape,
+    decode,
+    decode_offloaded,
+)
 
 LIMITS = JsonLimits(max_values=100_000, max_depth=64, offload_bytes=64 * 1024)
 
@@ -142,3 +152,31 @@ def test_one_emoji_does_not_make_the_whole_body_four_bytes_a_character() -> None
         tracemalloc.stop()
     assert decoded["items"][-1]["content"] == "😀"
     assert peak < 3 * len(body), f"peak {peak} for a body of {len(body)} bytes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *ODD_TEXTS,
+        # past WHOLE_DECODE_VALUES: value by value
+        ("[" + ",".join(["[1]"] * (WHOLE_DECODE_VALUES // 2 + 1)) + "]").encode(),
+        # past WHOLE_DECODE_BYTES: value by value, UTF-8 strings read one by one
+        json.dumps(["é" * 1000] * (WHOLE_DECODE_BYTES // 1000), ensure_ascii=False).encode(),
+    ],
+)
+def test_offloaded_decode_is_json_loads(text: bytes) -> None:
+    assert _same(decode_offloaded(text, LIMITS), json.loads(text))
+
+
+@pytest.mark.parametrize("text", BAD_TEXTS)
+def test_offloaded_decode_refuses_what_json_loads_refuses(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        decode_offloaded(text, LIMITS)
+
+
+def test_offloaded_decode_keeps_the_limits() -> None:
+    limits = JsonLimits(max_values=10, max_depth=3, offload_bytes=0)
+    with pytest.raises(JsonTooComplex):
+        decode_offloaded(b"[" + b",".join([b"1"] * 20) + b"]", limits)
+    with pytest.raises(JsonTooDeep):
+        decode_offloaded(b"[[[[]]]]", limits)

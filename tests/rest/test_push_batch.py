@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from backend.rest.schemas import PushBatchOut
 from tests.conftest import LiveServer
 from tests.factories import Api, assert_error, delete, sha, upsert
 
@@ -447,3 +448,16 @@ def test_source_without_connector_records_none(api: Api) -> None:
     [event] = api.deltas(source["id"])
     assert "connectorId" not in event["payload"]
     assert api.history(source["id"], "a.md")[0]["connectorId"] is None
+
+
+def test_results_are_the_documented_shape(api: Api) -> None:
+    source = api.source()
+    first = upsert("é/ü.md", "ünïcödé")
+    result = api.push(source["id"], first, first, upsert("../out.md", "x"), {"relativePath": 3})
+    assert [r["status"] for r in result["results"]] == [
+        "applied",
+        "duplicate",
+        "rejected",
+        "rejected",
+    ]
+    assert PushBatchOut.model_validate(result).model_dump(mode="json", by_alias=True) == result
