@@ -16,7 +16,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Row, Table, TextClause, bindparam, event, text
+from sqlalchemy import Row, Table, TextClause, event, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -336,39 +336,54 @@ def keyed_rows(
     does not depend on statistics: without them the planner guesses that an
     equality on the scope column alone matches 0.5% of rows and may walk every
     row of a big source through an index prefix, or scan a table it thinks small.
-    SQLite's planner already prefers the index that binds every column.
+    SQLite's planner already prefers the index that binds every column; its
+    rows come back as named tuples.
     """
     wanted = list(dict.fromkeys(values))
     if not wanted:
         return []
-    dialect = session.get_bind().dialect.name
-    statement = _keyed_statement(dialect, table.name, tuple(columns), key, scope and scope[0])
-    binds: dict[str, Any] = {"scope": scope[1]} if scope else {}
     connection = session.connection()
-    if dialect == "postgresql":
+    if connection.dialect.name == "postgresql":
+        statement = _keyed_statement(table.name, tuple(columns), key, scope and scope[0])
+        binds: dict[str, Any] = {"scope": scope[1]} if scope else {}
         return list(connection.execute(statement, {"keys": wanted, **binds}))
-    found: list[Row[Any]] = []
+    # SQLite: on the driver, as SQLAlchemy re-renders an expanding IN on every call.
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    shape = _returned_row(tuple(columns))
+    found: list[Any] = []
     for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
         chunk = wanted[start : start + _KEYS_PER_STATEMENT]
-        found.extend(connection.execute(statement, {"keys": chunk, **binds}))
+        sql = _sqlite_keyed(table.name, tuple(columns), key, scope and scope[0], len(chunk))
+        params = [*chunk, scope[1]] if scope else chunk
+        try:
+            found.extend(shape._make(r) for r in driver.execute(sql, params).fetchall())
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
     return found
 
 
 @functools.cache
+def _sqlite_keyed(
+    table: str, columns: tuple[str, ...], key: str, scope: str | None, count: int
+) -> str:
+    marks = ", ".join("?" for _ in range(count))
+    scoped = f" AND t.{scope} = ?" if scope else ""
+    names = ", ".join(f"t.{c}" for c in columns)
+    return f"SELECT {names} FROM {table} AS t WHERE t.{key} IN ({marks}){scoped}"
+
+
+@functools.cache
 def _keyed_statement(
-    dialect: str, table: str, columns: tuple[str, ...], key: str, scope: str | None
+    table: str, columns: tuple[str, ...], key: str, scope: str | None
 ) -> TextClause:
-    """Built once per shape, so a batch's lookups cost no parsing or compiling."""
+    """PostgreSQL's, built once per shape, so a batch's lookups cost no parsing or compiling."""
     names = ", ".join(f"t.{c}" for c in columns)
     scoped = f" AND t.{scope} = :scope" if scope else ""
-    if dialect == "postgresql":
-        return text(
-            f"SELECT {names} FROM unnest(CAST(:keys AS text[])) AS k(v) "
-            f"CROSS JOIN LATERAL (SELECT * FROM {table} AS t "
-            f"WHERE t.{key} = k.v{scoped} LIMIT 1) AS t"
-        )
-    return text(f"SELECT {names} FROM {table} AS t WHERE t.{key} IN :keys{scoped}").bindparams(
-        bindparam("keys", expanding=True)
+    return text(
+        f"SELECT {names} FROM unnest(CAST(:keys AS text[])) AS k(v) "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table} AS t "
+        f"WHERE t.{key} = k.v{scoped} LIMIT 1) AS t"
     )
 
 
