@@ -347,19 +347,16 @@ def keyed_rows(
         statement = _keyed_statement(table.name, tuple(columns), key, scope and scope[0])
         binds: dict[str, Any] = {"scope": scope[1]} if scope else {}
         return list(connection.execute(statement, {"keys": wanted, **binds}))
-    # SQLite: on the driver, as SQLAlchemy re-renders an expanding IN on every call.
-    driver = connection.connection.driver_connection
-    assert driver is not None
+    # SQLite: plain SQL cached per chunk size, as SQLAlchemy re-renders an expanding
+    # IN on every call. It still goes through the engine (exec_driver_sql), so its
+    # events, error wrapping and statement counting see it like any other query.
     shape = _returned_row(tuple(columns))
     found: list[Any] = []
     for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
         chunk = wanted[start : start + _KEYS_PER_STATEMENT]
         sql = _sqlite_keyed(table.name, tuple(columns), key, scope and scope[0], len(chunk))
-        params = [*chunk, scope[1]] if scope else chunk
-        try:
-            found.extend(shape._make(r) for r in driver.execute(sql, params).fetchall())
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+        params = (*chunk, scope[1]) if scope else tuple(chunk)
+        found.extend(shape._make(r) for r in connection.exec_driver_sql(sql, params))
     return found
 
 
