@@ -15,6 +15,35 @@ def normalise_path(raw: object) -> str:
     Refusing rather than repairing hostile forms (``..``, absolute, backslashes)
     keeps a connector from ever being told to write outside its folder.
     """
+    parts = _parts(raw)
+    if _overlong(parts):
+        raise InvalidInput(
+            f"a name in relativePath is longer than {MAX_SEGMENT_BYTES} bytes; "
+            "no folder on disk could hold it",
+            "INVALID_PATH",
+        )
+    # Unicode normalisation is left alone on purpose: NFC and NFD spellings are
+    # distinct files on most filesystems, and the connector reports such clashes.
+    return posixpath.join(*parts)
+
+
+def lookup_path(raw: object) -> str | None:
+    """``normalise_path`` for reads: a name too long to store names no file (None).
+
+    No file can ever have such a name, so asking for one is answered "not found",
+    like any other absent path, rather than as bad input: the published schema
+    bounds names in characters, not UTF-8 bytes, so such a request is schema-valid.
+    """
+    parts = _parts(raw)
+    return None if _overlong(parts) else posixpath.join(*parts)
+
+
+def _overlong(parts: list[str]) -> bool:
+    return any(len(p.encode("utf-8")) > MAX_SEGMENT_BYTES for p in parts)
+
+
+def _parts(raw: object) -> list[str]:
+    """The path's names, after every check but the names' length."""
     if not isinstance(raw, str) or raw == "":
         raise InvalidInput("relativePath must be a non-empty string", "INVALID_PATH")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
@@ -34,12 +63,4 @@ def normalise_path(raw: object) -> str:
         raise InvalidInput("relativePath must not contain '..'", "INVALID_PATH")
     if not parts:
         raise InvalidInput("relativePath names no file", "INVALID_PATH")
-    if any(len(p.encode("utf-8")) > MAX_SEGMENT_BYTES for p in parts):
-        raise InvalidInput(
-            f"a name in relativePath is longer than {MAX_SEGMENT_BYTES} bytes; "
-            "no folder on disk could hold it",
-            "INVALID_PATH",
-        )
-    # Unicode normalisation is left alone on purpose: NFC and NFD spellings are
-    # distinct files on most filesystems, and the connector reports such clashes.
-    return posixpath.join(*parts)
+    return parts

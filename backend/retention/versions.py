@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from backend.db import write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import File, Version, utcnow
-from backend.paths import normalise_path
+from backend.paths import lookup_path
 from backend.retention.errors import VersionPruned
 from backend.retention.tables import VersionPin, VersionPrune
 from backend.services.content import load_blob
@@ -42,7 +42,7 @@ class VersionContent:
 
 def _file(session: Session, workspace_id: str, source_id: str, path: object) -> File:
     source = get_source(session, workspace_id, source_id)
-    file = find_file(session, source.id, normalise_path(path))
+    file = find_file(session, source.id, lookup_path(path))
     if file is None:
         raise NotFound("file not found", "FILE_NOT_FOUND")
     return file

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from backend.errors import InvalidInput, NotFound
 from backend.merge import Hunk, hunks, unified_diff
-from backend.paths import normalise_path
+from backend.paths import lookup_path
 from backend.retention.marks import check_not_pruned
 from backend.services.content import check_hash, load_blob
 from backend.services.files import find_file, in_history
@@ -50,7 +50,7 @@ def load_diff(
     if not 0 <= context <= 50:
         raise InvalidInput("contextLines must be between 0 and 50", "INVALID_CONTEXT")
     source = get_source(session, workspace_id, source_id)
-    file = find_file(session, source.id, normalise_path(path))
+    file = find_file(session, source.id, lookup_path(path))
     if file is None:
         raise NotFound("file not found", "FILE_NOT_FOUND")
     old_hash = check_hash(from_hash, "fromHash")

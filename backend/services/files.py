@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from backend.db import db_time, defer_insert, keyed_rows, write_deferred
 from backend.errors import InvalidInput, NotFound
 from backend.models import Conflict, File, Source, Version, utcnow
-from backend.paths import MAX_PATH_BYTES, normalise_path
+from backend.paths import MAX_PATH_BYTES, lookup_path
 from backend.retention.marks import pruned_ids
 from backend.services.content import load_blob, load_blobs, require_text
 from backend.services.sources import get_source
@@ -105,7 +105,10 @@ def _count_orm_files(session: Session, _context: object, _instances: object) -> 
             )
 
 
-def find_file(session: Session, source_id: str, path: str) -> File | None:
+def find_file(session: Session, source_id: str, path: str | None) -> File | None:
+    """``path`` None (a name no file can have, see ``lookup_path``) finds nothing."""
+    if path is None:
+        return None
     statement = select(File).where(File.source_id == source_id, File.relative_path == path)
     return session.exec(statement).first()
 
@@ -231,7 +234,7 @@ def open_conflict_id(session: Session, file: File) -> str | None:
 
 def get_file(session: Session, workspace_id: str, source_id: str, path: object) -> FileRecord:
     source = get_source(session, workspace_id, source_id)
-    file = find_file(session, source.id, normalise_path(path))
+    file = find_file(session, source.id, lookup_path(path))
     if file is None:
         raise NotFound("file not found", "FILE_NOT_FOUND")
     content = load_blob(session, file.current_hash)
@@ -308,7 +311,7 @@ def file_history(
 ) -> History:
     """Versions newest first; ``before`` is a version ``seq`` to page backwards from."""
     source = get_source(session, workspace_id, source_id)
-    file = find_file(session, source.id, normalise_path(path))
+    file = find_file(session, source.id, lookup_path(path))
     if file is None:
         raise NotFound("file not found", "FILE_NOT_FOUND")
     if not 1 <= limit <= MAX_HISTORY_LIMIT:
