@@ -6,68 +6,74 @@ the audit trail keep their meaning. Only its blob goes, and only once nothing
 else uses that content: no kept version of any file, no file's current
 content, no open conflict.
 
-Work is cut into small batches of files, one short transaction each. Each
-batch holds the source's lock (the row lock pushes take; on SQLite the
-database write lock) so the state that protects versions (current content,
-open conflicts, pins) cannot change under it, and releases it at commit, so a
-push waits at most one batch. The batch size adapts to keep each transaction
-near :data:`TARGET_LOCK_SECONDS`.
+Collection walks the source's files in runs of :data:`SNAPSHOT_FILES`. What to
+prune is chosen from a read-only snapshot that holds no lock
+(:func:`backend.retention.selection.choose`): reading every version and
+applying the policy is most of the work, and no push waits for it. The choice
+is then applied in short transactions that each hold the source's lock (the
+row lock pushes take; on SQLite the database write lock), re-check the files
+they touch (:func:`backend.retention.selection.confirm`) and mark their
+versions pruned. Each carries about ``budget`` versions, halved or grown after
+each transaction to keep its hold near :data:`TARGET_LOCK_SECONDS`, and the
+collector pauses after each so a waiting push gets the lock; a push waits at
+most one such transaction.
 
 On PostgreSQL, blobs are freed after that, in transactions of their own
 (:func:`_sweep`): whether a blob is still used is a question about every
 source, which the source's lock does not settle, and the blob table lock it
 needs can wait behind autovacuum or other pushes. Waiting for it with the
 source locked stalled the source's pushes; waiting with nothing else held, and
-for at most :data:`SWEEP_LOCK_TIMEOUT_MS`, stalls nobody. A sweep that loses is
-retried; what a run leaves behind (or a crash between the two transactions) is
-found by the next run's :func:`_leftovers`. On SQLite the source lock is the
-database write lock a sweep would need anyway, so a batch frees its blobs itself.
+for at most :data:`SWEEP_LOCK_TIMEOUT_MS`, stalls nobody for long. A sweep that
+loses is retried; what a run leaves behind (or a crash between the two
+transactions) is reported as ``blobs_left`` and found by the next run's
+:func:`_leftovers`. On SQLite the source lock is the database write lock a
+sweep would need anyway, so a transaction frees its blobs itself.
+
+Crash safety: the snapshot writes nothing, and each transaction commits its
+marks (and, on SQLite, the blobs they free) whole or not at all; a version is
+marked before its blob is deleted, and a blob is deleted only after the
+still-used check under the lock that orders it against every push.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Event
 from time import perf_counter, sleep, thread_time
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
-from sqlmodel.sql.sqltypes import UTCDateTime
 
 from backend.models import utcnow
 from backend.retention.policies import stored
-from backend.retention.policy import KEEP_ALL, Entry, Policy, Timeline, keep
+from backend.retention.policy import KEEP_ALL, Policy
+from backend.retention.selection import IN_CHUNK, Proposal, Pruned, choose, chunks, confirm
 from backend.retention.tables import RetentionPolicy, VersionPrune
 
-TARGET_LOCK_SECONDS = 0.02
-"""Aim for each batch's transaction (the bound is 50 ms); batches shrink and grow around it."""
-MIN_BATCH_FILES = 1
-MAX_BATCH_FILES = 200
+__all__ = ["GcReport", "Pruned", "collect", "collect_source"]
+
+TARGET_LOCK_SECONDS = 0.01
+"""Aim for each locked transaction (the bound is 50 ms); budgets shrink and grow around it."""
+FIRST_BUDGET = 200
+MIN_BUDGET = 1
+MAX_BUDGET = 5000
+"""Versions marked per locked transaction (first, least, most)."""
+SNAPSHOT_FILES = 200
+"""Files read and decided per snapshot, outside any lock."""
+MIN_PAUSE_SECONDS = 0.002
 SQLITE_AUTO_CHECKPOINT = 1000
 """SQLite's default, restored on the pooled connection after each batch."""
-_IN_CHUNK = 500
-"""Values per ``IN (...)`` list: far below SQLite's bound on bound parameters."""
-SWEEP_LOCK_TIMEOUT_MS = 50
+SWEEP_LOCK_TIMEOUT_MS = 20
 """PostgreSQL: how long a sweep waits for the blob table lock before trying later.
 
 While it waits, every push's blob insert queues behind it, so the wait is short."""
+SWEEP_CHUNK = 100
+"""Blobs checked and deleted by a run's first sweep transaction; later ones adapt."""
 SWEEP_RETRIES = (0.05, 0.2, 0.5, 1.0)
 """Pauses (seconds) between the last sweeps of a run before leaving blobs to the next."""
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Pruned:
-    """One version whose content retention gave up."""
-
-    source_id: str
-    path: str
-    seq: int
-    hash: str
 
 
 @dataclass
@@ -87,6 +93,8 @@ class GcReport:
     """How long each batch's transaction held the source lock (waiting for it excluded)."""
     lock_cpu_seconds: list[float] = field(default_factory=list)
     """CPU time of this thread during each of those holds."""
+    sweep_lock_seconds: list[float] = field(default_factory=list)
+    """PostgreSQL: how long each sweep held the blob table lock (pushes' blob inserts wait)."""
 
     @property
     def longest_lock_seconds(self) -> float:
@@ -94,9 +102,9 @@ class GcReport:
 
 
 @dataclass
-class _Batch:
-    last_file_id: int
-    files: int
+class _Applied:
+    """One locked transaction's work."""
+
     pruned: list[Pruned]
     blobs: int
     """Freed (SQLite) or, in a dry run, that would go; on PostgreSQL :func:`_sweep` frees them."""
@@ -161,39 +169,70 @@ def collect_source(
     report = GcReport(source_id, policy, dry_run)
     if policy == KEEP_ALL:
         return report
+    moment = now or utcnow()
     pending = set() if dry_run else _leftovers(engine, source_id)
-    after, size = 0, 20
-    while stop is None or not stop.is_set():
-        batch = _batch(
-            engine, source_id, policy, after, size, now or utcnow(), tombstone_max_age, dry_run
-        )
-        if batch is None:
+    after, budget = 0, FIRST_BUDGET
+    while not _stopped(stop):
+        choice = choose(engine, source_id, policy, after, SNAPSHOT_FILES, moment, tombstone_max_age)
+        if choice is None:
             break
-        held = batch.held
-        report.lock_seconds.append(held)
-        report.lock_cpu_seconds.append(batch.cpu)
-        report.files += batch.files
-        report.versions_pruned += len(batch.pruned)
-        report.blobs_deleted += batch.blobs
-        report.bytes_freed += batch.freed
-        for item in batch.pruned:
-            if on_pruned is not None:
-                on_pruned(item)
-        after = batch.last_file_id
-        size = _next_size(size, held)
-        if engine.dialect.name == "sqlite":
-            _let_writers_in(held)
-        if not dry_run and engine.dialect.name == "postgresql":
-            pending |= {p.hash for p in batch.pruned}
-            pending = _sweep(engine, pending, report)
+        report.files += choice.files
+        for group in _groups(choice.proposals, budget):
+            if _stopped(stop):
+                break
+            applied = _apply(engine, source_id, group, dry_run)
+            if applied is None:  # the source is gone
+                return report
+            _record(report, applied, on_pruned)
+            budget = _next_budget(budget, applied.held)
+            _let_writers_in(applied.held)
+            if not dry_run and engine.dialect.name == "postgresql":
+                pending |= {p.hash for p in applied.pruned}
+                if len(pending) >= IN_CHUNK:
+                    pending = _sweep(engine, pending, report)
+        after = choice.last_file_id
     pending = _sweep(engine, pending, report)
     for pause in SWEEP_RETRIES:
-        if not pending or (stop is not None and stop.is_set()):
+        if not pending or _stopped(stop):
             break
         sleep(pause)
         pending = _sweep(engine, pending, report)
     report.blobs_left = len(pending)
     return report
+
+
+def _stopped(stop: Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _record(
+    report: GcReport, applied: "_Applied", on_pruned: Callable[[Pruned], None] | None
+) -> None:
+    report.lock_seconds.append(applied.held)
+    report.lock_cpu_seconds.append(applied.cpu)
+    report.versions_pruned += len(applied.pruned)
+    report.blobs_deleted += applied.blobs
+    report.bytes_freed += applied.freed
+    if on_pruned is not None:
+        for item in applied.pruned:
+            on_pruned(item)
+
+
+def _groups(proposals: list[Proposal], budget: int) -> Iterator[list[Proposal]]:
+    """Consecutive files whose proposals add up to about ``budget`` versions.
+
+    A file's proposal is never split: its re-check and its marks go together.
+    """
+    group: list[Proposal] = []
+    count = 0
+    for proposal in proposals:
+        group.append(proposal)
+        count += len(proposal.doomed)
+        if count >= budget:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
 
 
 def _sweep(engine: Engine, hashes: set[str], report: GcReport) -> set[str]:
@@ -203,24 +242,30 @@ def _sweep(engine: Engine, hashes: set[str], report: GcReport) -> set[str]:
     :func:`_free`'s, and needs no source lock: "still used" asks about every
     source, and the blob table lock orders this against every push.
     """
-    left = sorted(hashes)
+    left, size = sorted(hashes), SWEEP_CHUNK
     while left:
         # One chunk per transaction: the blob table lock stops every push's blob
-        # inserts, whatever the source, so it is held for one chunk at a time.
-        part = set(left[:_IN_CHUNK])
+        # inserts, whatever the source, so it is held for one chunk at a time,
+        # sized like the source's transactions to stay near the target.
+        part = set(left[:size])
         try:
             with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, the database write lock
                 if conn.dialect.name == "postgresql":
                     conn.execute(text(f"SET LOCAL lock_timeout = '{SWEEP_LOCK_TIMEOUT_MS}ms'"))
                     conn.execute(text("SET LOCAL synchronous_commit = off"))
+                started = perf_counter()
                 blobs, freed = _free(conn, part, lock=True)
+            held = perf_counter() - started
         except OperationalError as exc:
             if not _lock_busy(exc):
                 raise
             return set(left)
+        report.sweep_lock_seconds.append(held)
         report.blobs_deleted += blobs
         report.bytes_freed += freed
-        left = left[_IN_CHUNK:]
+        left = left[len(part) :]
+        size = min(IN_CHUNK, _next_budget(size, held))
+        _let_writers_in(held)
     return set()
 
 
@@ -243,38 +288,34 @@ def _leftovers(engine: Engine, source_id: str) -> set[str]:
 
 
 def _let_writers_in(held: float) -> None:
-    """Pause as long as the batch held the lock before taking it again.
+    """Pause as long as the transaction held the lock before taking it again.
 
-    PostgreSQL queues lock waiters, so a push waiting on the source row gets it
-    as soon as a batch commits. SQLite has no queue: a waiting writer polls,
-    sleeping a little longer each time, and would keep missing a collector that
-    takes the lock straight back. Half the time free keeps its wait near one batch.
+    SQLite has no queue: a waiting writer polls, sleeping a little longer each
+    time, and would keep missing a collector that takes the lock straight back.
+    PostgreSQL queues lock waiters, but a push in this process also needs the
+    interpreter, which a collector busy choosing its next proposals would hand
+    over only every switch interval, at each of the push's statements. Half
+    the time free keeps a push's wait near one transaction on both.
     """
-    sleep(max(held, 0.002))
+    sleep(max(held, MIN_PAUSE_SECONDS))
 
 
-def _next_size(size: int, held: float) -> int:
+def _next_budget(budget: int, held: float) -> int:
+    """Versions for the next locked transaction, so that it holds the lock near the target."""
     if held > TARGET_LOCK_SECONDS:
-        return max(MIN_BATCH_FILES, size // 2)
+        return max(MIN_BUDGET, budget // 2)
     if held < TARGET_LOCK_SECONDS / 2:
-        return min(MAX_BATCH_FILES, size + max(1, size // 2))
-    return size
+        return min(MAX_BUDGET, budget + max(1, budget // 2))
+    return budget
 
 
-def _batch(
-    engine: Engine,
-    source_id: str,
-    policy: Policy,
-    after: int,
-    size: int,
-    now: datetime,
-    tombstone_max_age: timedelta,
-    dry_run: bool,
-) -> _Batch | None:
-    """One transaction over the next ``size`` files of the source (by id), or None at the end.
+def _apply(
+    engine: Engine, source_id: str, proposals: list[Proposal], dry_run: bool
+) -> "_Applied | None":
+    """Under the source's lock: confirm the proposals, mark them pruned, commit.
 
-    Plain Core statements, a fixed handful per batch, so the lock is held for
-    the work and not for building queries.
+    None when the source no longer exists. On SQLite the blobs the marks free
+    go in the same transaction (the write lock a sweep would need is held).
     """
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
@@ -283,16 +324,13 @@ def _batch(
         transaction = conn.begin()  # SQLite: BEGIN IMMEDIATE, the database write lock
         try:
             if not sqlite:
-                # Losing a batch to a crash loses nothing (it is redone next run), so
-                # its commit need not wait for the disk while it holds the source lock.
+                # Losing a transaction to a crash loses nothing (it is redone next run),
+                # so its commit need not wait for the disk while it holds the source lock.
                 conn.execute(text("SET LOCAL synchronous_commit = off"))
             if conn.execute(_LOCK[conn.dialect.name], {"s": source_id}).first() is None:
                 return None
             acquired, cpu = perf_counter(), thread_time()
-            files = conn.execute(_FILES, {"s": source_id, "after": after, "n": size}).all()
-            if not files:
-                return None
-            doomed = _doomed(conn, source_id, files, policy, now, tombstone_max_age)
+            doomed = confirm(conn, proposals)
             _mark(conn, doomed)
             blobs = freed = 0
             if sqlite or dry_run:
@@ -309,8 +347,7 @@ def _batch(
                 transaction.rollback()
             if sqlite:
                 _checkpoint_outside_the_lock(conn)
-    pruned = [p for _, _, p in doomed]
-    return _Batch(int(files[-1][0]), len(files), pruned, blobs, freed, held, cpu)
+    return _Applied([p for _, _, p in doomed], blobs, freed, held, cpu)
 
 
 def _auto_checkpoint(conn: Connection, pages: int) -> None:
@@ -335,26 +372,6 @@ _LOCK = {
     "postgresql": text("SELECT id FROM sources WHERE id = :s FOR UPDATE"),
     "sqlite": text("SELECT id FROM sources WHERE id = :s"),
 }
-_FILES = text(
-    "SELECT id, relative_path, current_hash FROM files"
-    " WHERE source_id = :s AND id > :after ORDER BY id LIMIT :n"
-)
-_VERSIONS = (
-    text(
-        "SELECT v.id, v.file_id, v.seq, v.created_at, v.hash, v.conflict_id,"
-        " pin.version_id IS NOT NULL AS pinned, gone.version_id IS NOT NULL AS pruned"
-        " FROM versions v"
-        " LEFT JOIN version_pins pin ON pin.version_id = v.id"
-        " LEFT JOIN version_prunes gone ON gone.version_id = v.id"
-        " WHERE v.file_id IN :ids"
-    )
-    .bindparams(bindparam("ids", expanding=True))
-    .columns(created_at=UTCDateTime())
-)
-_CONFLICTS = text(
-    "SELECT id, file_id, base_hash, local_hash, remote_hash FROM conflicts"
-    " WHERE status = 'open' AND file_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
 _STILL_USED = text(
     "SELECT DISTINCT v.hash FROM versions v WHERE v.hash IN :hashes"
     " AND NOT EXISTS (SELECT 1 FROM version_prunes p WHERE p.version_id = v.id)"
@@ -383,50 +400,11 @@ _DELETE_BLOBS = text("DELETE FROM blobs WHERE hash IN :hashes RETURNING size").b
 )
 
 
-def _doomed(
-    conn: Connection,
-    source_id: str,
-    files: Sequence[Any],
-    policy: Policy,
-    now: datetime,
-    tombstone_max_age: timedelta,
-) -> list[tuple[int, int, Pruned]]:
-    """(version id, file id, description) of each version the policy gives up now."""
-    ids = [int(f[0]) for f in files]
-    by_file: dict[int, list[Any]] = {}
-    for part in _chunks(ids):
-        for row in conn.execute(_VERSIONS, {"ids": part}):
-            by_file.setdefault(int(row[1]), []).append(row)
-    conflicts = {
-        int(row[1]): row for part in _chunks(ids) for row in conn.execute(_CONFLICTS, {"ids": part})
-    }
-    doomed = []
-    for file_id, path, current in files:
-        rows = by_file.get(file_id, [])
-        conflict = conflicts.get(file_id)
-        timeline = Timeline(
-            entries=[Entry(r[0], r[2], r[3], r[4], bool(r[6])) for r in rows],
-            current_hash=current,
-            open_conflict_hashes=frozenset(h for h in conflict[2:5] if h)
-            if conflict
-            else frozenset(),
-            open_conflict_id=conflict[0] if conflict else None,
-            conflict_entry_ids=frozenset(
-                r[0] for r in rows if conflict is not None and r[5] == conflict[0]
-            ),
-        )
-        kept = keep(timeline, policy, now, tombstone_max_age)
-        for r in rows:
-            if r[4] is not None and r[0] not in kept and not r[7]:
-                doomed.append((r[0], file_id, Pruned(source_id, path, r[2], r[4])))
-    return doomed
-
-
 def _mark(conn: Connection, doomed: list[tuple[int, int, Pruned]]) -> None:
     """Mark ``doomed`` pruned: from now on nothing reads their content."""
     now = utcnow()
     rows = [{"version_id": v, "file_id": f, "pruned_at": now} for v, f, _ in doomed]
-    for rows_part in _chunks(rows):
+    for rows_part in chunks(rows):
         conn.execute(VersionPrune.__table__.insert(), rows_part)  # type: ignore[attr-defined]
 
 
@@ -445,14 +423,9 @@ def _free(conn: Connection, hashes: set[str], *, lock: bool) -> tuple[int, int]:
     if lock and conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE"))
     sizes: list[int] = []
-    for part in _chunks(sorted(hashes)):
+    for part in chunks(sorted(hashes)):
         used = {r[0] for r in conn.execute(_STILL_USED, {"hashes": part})}
         free = [h for h in part if h not in used]
         if free:
             sizes.extend(int(r[0]) for r in conn.execute(_DELETE_BLOBS, {"hashes": free}))
     return len(sizes), sum(sizes)
-
-
-def _chunks(values: Sequence[T]) -> Iterator[list[T]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield list(values[start : start + _IN_CHUNK])

@@ -1,0 +1,139 @@
+"""gc chooses outside the source's lock and confirms under it: a change in between wins.
+
+Each test takes the snapshot (``choose``), changes the source through the real
+server as a user would, then runs the locked step (``confirm``) and checks that
+nothing the change protects is pruned, while untouched files still are.
+"""
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from backend.db import make_engine
+from backend.models import utcnow
+from backend.retention.gc import Pruned, collect_source
+from backend.retention.policy import make_policy
+from backend.retention.selection import Proposal, choose, confirm
+from backend.settings import Settings
+from tests.factories import Api, delete, sha, upsert
+
+KEEP_ONE = make_policy("last", keep_last=1)
+TOMBSTONES = timedelta(days=90)
+WAIT = 60.0
+"""Seconds a test waits for a state before it fails."""
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """The server's own engine setup (on SQLite: WAL, write transactions BEGIN IMMEDIATE)."""
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+def _edits(api: Api, source: str, path: str, count: int) -> list[str]:
+    contents, base = [], None
+    for n in range(1, count + 1):
+        content = f"# {path}\nedit {n} of {count} {source}\n"
+        api.push(source, upsert(path, content, base=base))
+        contents.append(content)
+        base = sha(content)
+    return contents
+
+
+def _choose(engine: Engine, source: str) -> list[Proposal]:
+    choice = choose(engine, source, KEEP_ONE, 0, 100, utcnow(), TOMBSTONES)
+    assert choice is not None
+    return choice.proposals
+
+
+def _confirmed(engine: Engine, proposals: list[Proposal]) -> set[tuple[str, int]]:
+    with engine.begin() as conn:  # the locked step's reads, in a transaction of its own
+        confirmed = confirm(conn, proposals)
+    return {(p.path, p.seq) for _, _, p in confirmed}
+
+
+def test_a_change_after_the_snapshot_keeps_the_changed_files_versions(
+    api: Api, engine: Engine
+) -> None:
+    source = api.source()["id"]
+    edited = {path: _edits(api, source, path, 3) for path in ("a.md", "b.md", "c.md", "d.md")}
+    proposals = _choose(engine, source)
+    proposed = {(p.path, p.seq) for prop in proposals for _, p in prop.doomed}
+    assert proposed == {(path, seq) for path in edited for seq in (1, 2)}
+
+    api.call("sources/history/pin", {"sourceId": source, "relativePath": "a.md", "seq": 1})
+    api.push(source, upsert("b.md", "# b\nnewer\n", base=sha(edited["b.md"][-1])))
+    api.push(source, delete("c.md", base=sha(edited["c.md"][-1])))
+
+    # a.md: only the pinned version is spared; b.md and c.md changed, so they wait
+    # for the next run (c.md's last content is now a deleted file's, kept a while).
+    assert _confirmed(engine, proposals) == {("a.md", 2), ("d.md", 1), ("d.md", 2)}
+
+
+def test_a_conflict_reopened_after_the_snapshot_keeps_its_sides(api: Api, engine: Engine) -> None:
+    source = api.source()["id"]
+    clash = api.open_conflict(source, "clash.md")
+    api.resolve(clash["id"], "keep_local")
+    _edits(api, source, "other.md", 2)
+    proposals = _choose(engine, source)
+    proposed = {(p.path, p.hash) for prop in proposals for _, p in prop.doomed}
+    assert ("clash.md", sha(clash["base"])) in proposed  # resolved: no longer protected
+
+    api.call("sources/conflicts/reopen", {"conflictId": clash["id"]})
+
+    assert _confirmed(engine, proposals) == {("other.md", 1)}
+
+
+def test_proposals_another_run_pruned_meanwhile_are_not_pruned_twice(
+    api: Api, engine: Engine
+) -> None:
+    source = api.source()["id"]
+    _edits(api, source, "e.md", 3)
+    stale = _choose(engine, source)
+    report = collect_source(engine, source, KEEP_ONE, tombstone_max_age=TOMBSTONES)
+    assert report.versions_pruned == 2
+    assert _confirmed(engine, stale) == set()
+
+
+def test_a_push_completes_while_a_collection_is_under_way(api: Api, engine: Engine) -> None:
+    """gc holds the source's lock only inside its short transactions, never across a run."""
+    source = api.source()["id"]
+    for n in range(3):
+        _edits(api, source, f"n{n}.md", 3)
+    paused, pushed, finished = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def between_transactions(item: Pruned) -> None:
+        if not paused.is_set():
+            paused.set()
+            pushed.wait(WAIT)
+
+    def run() -> None:
+        try:
+            collect_source(
+                engine,
+                source,
+                KEEP_ONE,
+                tombstone_max_age=TOMBSTONES,
+                on_pruned=between_transactions,
+            )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            finished.set()
+
+    collector = threading.Thread(target=run, daemon=True)
+    collector.start()
+    assert paused.wait(WAIT), "the collection never pruned anything"
+    result: dict[str, Any] = api.push(source, upsert("during.md", "# pushed during gc\n"))
+    still_running = not finished.is_set()
+    pushed.set()
+    collector.join(WAIT)
+    assert still_running and not collector.is_alive() and not failures
+    assert result["results"][0]["status"] == "applied"
+    assert api.file(source, "during.md")["content"] == "# pushed during gc\n"
