@@ -58,7 +58,8 @@ def gc(dry_run: bool, source_id: str | None, quiet: bool, database_url: str | No
         click.echo(
             f"source {r.source_id} ({r.policy.kind}): {r.files} files, {verb} "
             f"{r.versions_pruned} versions, {blobs} {r.blobs_deleted} blobs "
-            f"({r.bytes_freed} bytes); longest lock {r.longest_lock_seconds * 1000:.1f} ms"
+            f"({r.bytes_freed} bytes), {r.blobs_left} left for the next run; "
+            f"longest lock {r.longest_lock_seconds * 1000:.1f} ms"
         )
     if not reports:
         click.echo("no source has a retention policy other than keeping everything")

@@ -288,8 +288,12 @@ def run(database_url: str, data_dir: Path, files: int, versions: int) -> dict[st
         "gc_lock_hold_over_50ms": sum(s > 0.05 for s in report.lock_seconds),
         "gc_lock_hold_cpu": _ms(report.lock_cpu_seconds),
         "gc_lock_hold_cpu_over_50ms": sum(s > 0.05 for s in report.lock_cpu_seconds),
+        "gc_blob_lock_hold": _ms(report.sweep_lock_seconds),
+        "gc_blob_lock_hold_over_50ms": sum(s > 0.05 for s in report.sweep_lock_seconds),
+        "blobs_left": report.blobs_left,
         "push_latency_baseline": _ms(baseline.latencies),
         "push_latency_during_gc": _ms(pusher.latencies),
+        "push_latency_during_gc_over_50ms": sum(s > 0.05 for s in pusher.latencies),
         "verify_healthy_seconds": round(healthy.seconds, 2),
         "verify_versions_per_second": round(
             (healthy.counts.get("versions", 0)) / healthy.seconds, 0

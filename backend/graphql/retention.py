@@ -80,6 +80,10 @@ class GarbageCollection:
     versions_pruned: int
     blobs_deleted: int
     bytes_freed: int
+    blobs_left: int = strawberry.field(
+        description="Unused blobs this run could not free yet (the blob table stayed busy); "
+        "the next run frees them. Always 0 for a dry run."
+    )
 
 
 async def retention_of(info: Info[Context, None], source_id: str) -> RetentionPolicy:
@@ -171,6 +175,7 @@ class RetentionMutation:
             versions_pruned=report.versions_pruned,
             blobs_deleted=report.blobs_deleted,
             bytes_freed=report.bytes_freed,
+            blobs_left=report.blobs_left,
         )
 
 

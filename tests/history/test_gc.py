@@ -61,6 +61,7 @@ def test_keep_last_prunes_older_versions_but_never_a_pin(
 
     done = localsync("gc", "--source", source, database_url=url)
     assert done.exit_code == 0, done.output
+    assert "freed 4 blobs" in done.output and ", 0 left for the next run;" in done.output
     statuses = _statuses(api, source, "notes/a.md")
     assert {seq for seq, s in statuses.items() if s["pruned"]} == {1, 3, 4, 5}
     assert statuses[2]["pinned"] and not statuses[2]["pruned"]

@@ -19,7 +19,7 @@ mutation($id: ID!, $path: String!, $seq: Int!) {
 }"""
 GC = """
 mutation($id: ID!, $dry: Boolean!) {
-  collectGarbage(sourceId: $id, dryRun: $dry) { versionsPruned blobsDeleted dryRun }
+  collectGarbage(sourceId: $id, dryRun: $dry) { versionsPruned blobsDeleted blobsLeft dryRun }
 }"""
 VERSIONS = """
 query($id: ID!, $path: String!) {
@@ -43,9 +43,19 @@ async def test_set_pin_collect_and_read_back(api: Api, gq: Gq, db_engine: Engine
     pinned = await gq.run(PIN, id=source, path="g.md", seq=1)
     assert pinned["pinVersion"] == {"seq": 1, "pinned": True, "pruned": False}
     dry = await gq.run(GC, id=source, dry=True)
-    assert dry["collectGarbage"] == {"versionsPruned": 2, "blobsDeleted": 2, "dryRun": True}
+    assert dry["collectGarbage"] == {
+        "versionsPruned": 2,
+        "blobsDeleted": 2,
+        "blobsLeft": 0,
+        "dryRun": True,
+    }
     done = await gq.run(GC, id=source, dry=False)
-    assert done["collectGarbage"]["versionsPruned"] == 2
+    assert done["collectGarbage"] == {
+        "versionsPruned": 2,
+        "blobsDeleted": 2,
+        "blobsLeft": 0,
+        "dryRun": False,
+    }
     rows = (await gq.run(VERSIONS, id=source, path="g.md"))["versionRetention"]
     assert [(r["seq"], r["pinned"], r["pruned"]) for r in rows] == [
         (4, False, False),

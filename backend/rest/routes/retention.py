@@ -125,6 +125,10 @@ class GcOut(Wire):
     versions_pruned: int
     blobs_deleted: int
     bytes_freed: int
+    blobs_left: int = Field(
+        description="Unused blobs this run could not free yet (the blob table stayed busy); "
+        "the next run frees them. Always 0 for a dry run."
+    )
 
 
 def _policy_out(source_id: str, policy: Policy) -> RetentionOut:
@@ -223,4 +227,5 @@ def collect(body: GcRequest, ctx: CtxDep) -> GcOut:
         versions_pruned=report.versions_pruned,
         blobs_deleted=report.blobs_deleted,
         bytes_freed=report.bytes_freed,
+        blobs_left=report.blobs_left,
     )
