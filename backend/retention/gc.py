@@ -170,6 +170,10 @@ def collect_source(
     if policy == KEEP_ALL:
         return report
     moment = now or utcnow()
+
+    def decide(conn: Connection, group: list[Proposal]) -> list[tuple[int, int, Pruned]]:
+        return confirm(conn, source_id, group, policy, moment, tombstone_max_age)
+
     pending = set() if dry_run else _leftovers(engine, source_id)
     after, budget = 0, FIRST_BUDGET
     while not _stopped(stop):
@@ -180,7 +184,7 @@ def collect_source(
         for group in _groups(choice.proposals, budget):
             if _stopped(stop):
                 break
-            applied = _apply(engine, source_id, group, dry_run)
+            applied = _apply(engine, source_id, group, dry_run, decide)
             if applied is None:  # the source is gone
                 return report
             _record(report, applied, on_pruned)
@@ -310,7 +314,11 @@ def _next_budget(budget: int, held: float) -> int:
 
 
 def _apply(
-    engine: Engine, source_id: str, proposals: list[Proposal], dry_run: bool
+    engine: Engine,
+    source_id: str,
+    proposals: list[Proposal],
+    dry_run: bool,
+    decide: Callable[[Connection, list[Proposal]], list[tuple[int, int, Pruned]]],
 ) -> "_Applied | None":
     """Under the source's lock: confirm the proposals, mark them pruned, commit.
 
@@ -330,7 +338,7 @@ def _apply(
             if conn.execute(_LOCK[conn.dialect.name], {"s": source_id}).first() is None:
                 return None
             acquired, cpu = perf_counter(), thread_time()
-            doomed = confirm(conn, proposals)
+            doomed = decide(conn, proposals)
             _mark(conn, doomed)
             blobs = freed = 0
             if sqlite or dry_run:

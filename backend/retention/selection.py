@@ -14,8 +14,8 @@ the policy would take under the lock:
 - pins and earlier prunes of the proposed versions are read again.
 
 The policy reads nothing else (``policy.keep``: entries, current hash, open
-conflict, pins, and ``now``, fixed for the run). A file that changed is left
-for the next run; leaving a version is always safe.
+conflict, pins, and ``now``, fixed for the run). A file that changed is decided
+again under the lock, from its rows as they are then.
 """
 
 from collections.abc import Iterator, Sequence
@@ -101,12 +101,21 @@ def choose(
     return Choice(int(files[-1][0]), len(files), proposals)
 
 
-def confirm(conn: Connection, proposals: Sequence[Proposal]) -> list[tuple[int, int, Pruned]]:
-    """(version id, file id, description) of the proposed versions still prunable.
+def confirm(
+    conn: Connection,
+    source_id: str,
+    proposals: Sequence[Proposal],
+    policy: Policy,
+    now: datetime,
+    tombstone_max_age: timedelta,
+) -> list[tuple[int, int, Pruned]]:
+    """(version id, file id, description) of the versions to prune now.
 
     Runs under the source's lock, so nothing it reads changes before commit.
     Three keyed reads: the files' guards, their open conflicts, and the pins and
-    prunes of the proposed versions.
+    prunes of the proposed versions. A file whose guard moved since the snapshot
+    (usually none; a file a push just touched) is decided again here, from what
+    the lock now shows, so a busy file is pruned as exactly as a quiet one.
     """
     file_ids = [p.file_id for p in proposals]
     now_files = {
@@ -116,13 +125,19 @@ def confirm(conn: Connection, proposals: Sequence[Proposal]) -> list[tuple[int, 
     version_ids = [v for p in proposals for v, _ in p.doomed]
     taken = {int(r[0]) for part in chunks(version_ids) for r in conn.execute(_TAKEN, {"ids": part})}
     confirmed: list[tuple[int, int, Pruned]] = []
+    moved = []
     for proposal in proposals:
         row = now_files.get(proposal.file_id)
-        if row is None or _guard(row, now_conflicts.get(proposal.file_id)) != proposal.guard:
+        if row is None:
+            continue
+        if _guard(row, now_conflicts.get(proposal.file_id)) != proposal.guard:
+            moved.append(row)
             continue
         confirmed.extend(
             (v, proposal.file_id, pruned) for v, pruned in proposal.doomed if v not in taken
         )
+    for again in _propose(conn, source_id, moved, policy, now, tombstone_max_age):
+        confirmed.extend((v, again.file_id, pruned) for v, pruned in again.doomed)
     return confirmed
 
 
@@ -189,7 +204,7 @@ _FILES = text(
     " WHERE source_id = :s AND id > :after ORDER BY id LIMIT :n"
 )
 _GUARDS = text(
-    "SELECT id, current_hash, state, version_count FROM files WHERE id IN :ids"
+    "SELECT id, current_hash, state, version_count, relative_path FROM files WHERE id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _VERSIONS = (
     text(

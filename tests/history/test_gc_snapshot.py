@@ -51,13 +51,13 @@ def _choose(engine: Engine, source: str) -> list[Proposal]:
     return choice.proposals
 
 
-def _confirmed(engine: Engine, proposals: list[Proposal]) -> set[tuple[str, int]]:
+def _confirmed(engine: Engine, source: str, proposals: list[Proposal]) -> set[tuple[str, int]]:
     with engine.begin() as conn:  # the locked step's reads, in a transaction of its own
-        confirmed = confirm(conn, proposals)
+        confirmed = confirm(conn, source, proposals, KEEP_ONE, utcnow(), TOMBSTONES)
     return {(p.path, p.seq) for _, _, p in confirmed}
 
 
-def test_a_change_after_the_snapshot_keeps_the_changed_files_versions(
+def test_a_file_changed_after_the_snapshot_is_decided_again_under_the_lock(
     api: Api, engine: Engine
 ) -> None:
     source = api.source()["id"]
@@ -70,9 +70,19 @@ def test_a_change_after_the_snapshot_keeps_the_changed_files_versions(
     api.push(source, upsert("b.md", "# b\nnewer\n", base=sha(edited["b.md"][-1])))
     api.push(source, delete("c.md", base=sha(edited["c.md"][-1])))
 
-    # a.md: only the pinned version is spared; b.md and c.md changed, so they wait
-    # for the next run (c.md's last content is now a deleted file's, kept a while).
-    assert _confirmed(engine, proposals) == {("a.md", 2), ("d.md", 1), ("d.md", 2)}
+    # a.md: the pinned version is spared. b.md and c.md changed, so they are decided
+    # again from what the lock shows: b.md's newest is now its fourth version, and
+    # c.md's last content is a deleted file's, kept while the tombstone is young.
+    assert _confirmed(engine, source, proposals) == {
+        ("a.md", 2),
+        ("b.md", 1),
+        ("b.md", 2),
+        ("b.md", 3),
+        ("c.md", 1),
+        ("c.md", 2),
+        ("d.md", 1),
+        ("d.md", 2),
+    }
 
 
 def test_a_conflict_reopened_after_the_snapshot_keeps_its_sides(api: Api, engine: Engine) -> None:
@@ -86,7 +96,7 @@ def test_a_conflict_reopened_after_the_snapshot_keeps_its_sides(api: Api, engine
 
     api.call("sources/conflicts/reopen", {"conflictId": clash["id"]})
 
-    assert _confirmed(engine, proposals) == {("other.md", 1)}
+    assert _confirmed(engine, source, proposals) == {("other.md", 1)}
 
 
 def test_proposals_another_run_pruned_meanwhile_are_not_pruned_twice(
@@ -97,7 +107,7 @@ def test_proposals_another_run_pruned_meanwhile_are_not_pruned_twice(
     stale = _choose(engine, source)
     report = collect_source(engine, source, KEEP_ONE, tombstone_max_age=TOMBSTONES)
     assert report.versions_pruned == 2
-    assert _confirmed(engine, stale) == set()
+    assert _confirmed(engine, source, stale) == set()
 
 
 def test_a_push_completes_while_a_collection_is_under_way(api: Api, engine: Engine) -> None:
