@@ -112,8 +112,8 @@ def confirm(
     """(version id, file id, description) of the versions to prune now.
 
     Runs under the source's lock, so nothing it reads changes before commit.
-    Three keyed reads: the files' guards, their open conflicts, and the pins and
-    prunes of the proposed versions. A file whose guard moved since the snapshot
+    Two keyed reads: the files' guards with their open conflicts, and the pins
+    and prunes of the proposed versions. A file whose guard moved since the snapshot
     (usually none; a file a push just touched) is decided again here, from what
     the lock now shows, so a busy file is pruned as exactly as a quiet one.
     """
@@ -121,7 +121,6 @@ def confirm(
     now_files = {
         int(r[0]): r for part in chunks(file_ids) for r in conn.execute(_GUARDS, {"ids": part})
     }
-    now_conflicts = _open_conflicts(conn, file_ids)
     version_ids = [v for p in proposals for v, _ in p.doomed]
     taken = {int(r[0]) for part in chunks(version_ids) for r in conn.execute(_TAKEN, {"ids": part})}
     confirmed: list[tuple[int, int, Pruned]] = []
@@ -130,7 +129,8 @@ def confirm(
         row = now_files.get(proposal.file_id)
         if row is None:
             continue
-        if _guard(row, now_conflicts.get(proposal.file_id)) != proposal.guard:
+        conflict = (row[5], row[6], row[7], row[8]) if row[5] is not None else None
+        if _guard(row, conflict) != proposal.guard:
             moved.append(row)
             continue
         confirmed.extend(
@@ -204,8 +204,12 @@ _FILES = text(
     " WHERE source_id = :s AND id > :after ORDER BY id LIMIT :n"
 )
 _GUARDS = text(
-    "SELECT id, current_hash, state, version_count, relative_path FROM files WHERE id IN :ids"
+    "SELECT f.id, f.current_hash, f.state, f.version_count, f.relative_path,"
+    " c.id, c.base_hash, c.local_hash, c.remote_hash"
+    " FROM files f LEFT JOIN conflicts c ON c.file_id = f.id AND c.status = 'open'"
+    " WHERE f.id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+"""Each file's guard with its open conflict, if any (a file has at most one), in one read."""
 _VERSIONS = (
     text(
         "SELECT v.id, v.file_id, v.seq, v.created_at, v.hash, v.conflict_id,"
