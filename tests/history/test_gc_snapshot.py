@@ -5,12 +5,16 @@ server as a user would, then runs the locked step (``confirm``) and checks that
 nothing the change protects is pruned, while untouched files still are.
 """
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from backend.db import make_engine
@@ -18,6 +22,7 @@ from backend.models import utcnow
 from backend.retention.gc import Pruned, collect_source
 from backend.retention.policy import make_policy
 from backend.retention.selection import Proposal, choose, confirm
+from backend.retention.verify import verify
 from backend.settings import Settings
 from tests.factories import Api, delete, sha, upsert
 
@@ -147,3 +152,77 @@ def test_a_push_completes_while_a_collection_is_under_way(api: Api, engine: Engi
     assert still_running and not collector.is_alive() and not failures
     assert result["results"][0]["status"] == "applied"
     assert api.file(source, "during.md")["content"] == "# pushed during gc\n"
+
+
+_COLLECT_UNTIL_KILLED = """
+import sys
+from datetime import timedelta
+
+from backend.db import make_engine
+from backend.retention.gc import collect_source
+from backend.retention.policy import make_policy
+from backend.settings import Settings
+
+settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2], jwt_secret="k" * 40)
+
+
+def stall(item):
+    print("pruned", flush=True)
+    sys.stdin.read()  # never returns: the test kills this process here
+
+
+collect_source(
+    make_engine(settings),
+    sys.argv[3],
+    make_policy("last", keep_last=1),
+    tombstone_max_age=timedelta(days=90),
+    on_pruned=stall,
+)
+"""
+
+
+def test_a_collection_killed_mid_run_leaves_a_verifiable_store_the_next_run_finishes(
+    own_api: Api, own_engine: Engine, own_settings: Settings, own_database: str, tmp_path: Path
+) -> None:
+    source = own_api.source()["id"]
+    # More versions to prune than one locked transaction takes, so the kill lands mid-run.
+    paths = [f"k{n:03d}.md" for n in range(120)]
+    contents: dict[str, list[str]] = {path: [] for path in paths}
+    for n in range(3):
+        texts = {path: f"# {path}\nedit {n}\n" for path in paths}
+        bases = {path: sha(contents[path][-1]) if contents[path] else None for path in paths}
+        for half in (paths[:60], paths[60:]):  # within the batch limit
+            own_api.push(source, *(upsert(p, texts[p], base=bases[p]) for p in half))
+        for path in paths:
+            contents[path].append(texts[path])
+    child = subprocess.Popen(
+        [sys.executable, "-c", _COLLECT_UNTIL_KILLED, own_database, str(tmp_path), source],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "pruned"  # one transaction committed
+    finally:
+        child.kill()  # SIGKILL: no cleanup of any kind
+        child.wait(WAIT)
+    assert verify(own_engine).ok
+    with own_engine.connect() as conn:
+        marked = conn.execute(text("SELECT COUNT(*) FROM version_prunes")).scalar_one()
+    assert 0 < marked < 240  # the kill came between two transactions of the run
+
+    engine = make_engine(own_settings)
+    report = collect_source(engine, source, KEEP_ONE, tombstone_max_age=TOMBSTONES)
+    engine.dispose()
+    assert verify(own_engine).ok
+    assert report.blobs_left == 0
+    for path, texts in contents.items():
+        statuses = own_api.call(
+            "sources/history/retention", {"sourceId": source, "relativePath": path}
+        )
+        assert [s["pruned"] for s in statuses] == [False, True, True]
+        assert own_api.file(source, path)["content"] == texts[-1]
+    with own_engine.connect() as conn:
+        stored = {r[0] for r in conn.execute(text("SELECT hash FROM blobs"))}
+    assert stored == {sha(texts[-1]) for texts in contents.values()}
