@@ -35,7 +35,7 @@ marked before its blob is deleted, and a blob is deleted only after the
 still-used check under the lock that orders it against every push.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Event
@@ -181,9 +181,9 @@ def collect_source(
         if choice is None:
             break
         report.files += choice.files
-        for group in _groups(choice.proposals, budget):
-            if _stopped(stop):
-                break
+        queue = choice.proposals
+        while queue and not _stopped(stop):
+            group, queue = _take(queue, budget)
             applied = _apply(engine, source_id, group, dry_run, decide)
             if applied is None:  # the source is gone
                 return report
@@ -222,21 +222,17 @@ def _record(
             on_pruned(item)
 
 
-def _groups(proposals: list[Proposal], budget: int) -> Iterator[list[Proposal]]:
-    """Consecutive files whose proposals add up to about ``budget`` versions.
+def _take(proposals: list[Proposal], budget: int) -> tuple[list[Proposal], list[Proposal]]:
+    """The first files whose proposals add up to about ``budget`` versions, and the rest.
 
     A file's proposal is never split: its re-check and its marks go together.
     """
-    group: list[Proposal] = []
     count = 0
-    for proposal in proposals:
-        group.append(proposal)
+    for index, proposal in enumerate(proposals):
         count += len(proposal.doomed)
         if count >= budget:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
+            return proposals[: index + 1], proposals[index + 1 :]
+    return proposals, []
 
 
 def _sweep(engine: Engine, hashes: set[str], report: GcReport) -> set[str]:

@@ -189,12 +189,12 @@ def test_a_collection_killed_mid_run_leaves_a_verifiable_store_the_next_run_fini
     paths = [f"k{n:03d}.md" for n in range(120)]
     contents: dict[str, list[str]] = {path: [] for path in paths}
     for n in range(3):
-        texts = {path: f"# {path}\nedit {n}\n" for path in paths}
+        edit = {path: f"# {path}\nedit {n}\n" for path in paths}
         bases = {path: sha(contents[path][-1]) if contents[path] else None for path in paths}
         for half in (paths[:60], paths[60:]):  # within the batch limit
-            own_api.push(source, *(upsert(p, texts[p], base=bases[p]) for p in half))
+            own_api.push(source, *(upsert(p, edit[p], base=bases[p]) for p in half))
         for path in paths:
-            contents[path].append(texts[path])
+            contents[path].append(edit[path])
     child = subprocess.Popen(
         [sys.executable, "-c", _COLLECT_UNTIL_KILLED, own_database, str(tmp_path), source],
         stdin=subprocess.PIPE,
@@ -209,7 +209,7 @@ def test_a_collection_killed_mid_run_leaves_a_verifiable_store_the_next_run_fini
         child.wait(WAIT)
     assert verify(own_engine).ok
     with own_engine.connect() as conn:
-        marked = conn.execute(text("SELECT COUNT(*) FROM version_prunes")).scalar_one()
+        marked = int(conn.execute(text("SELECT COUNT(*) FROM version_prunes")).scalar_one())
     assert 0 < marked < 240  # the kill came between two transactions of the run
 
     engine = make_engine(own_settings)
