@@ -57,10 +57,19 @@ def make_engine(settings: Settings) -> Engine:
         busy = settings.sqlite_busy_timeout_seconds
         connect_args = {"check_same_thread": False, "timeout": busy}
         # An in-memory database lives in one connection per thread: it has no queue.
-        engine = create_engine(url, connect_args=connect_args, **({} if in_memory else pool))
+        sized = {} if in_memory else pool
+        engine = create_engine(
+            url, connect_args=connect_args, json_deserializer=_json_loads, **sized
+        )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool)
+    return create_engine(url, pool_pre_ping=True, json_deserializer=_json_loads, **pool)
+
+
+def _json_loads(data: str | bytes) -> Any:
+    """JSON columns decoded by pydantic-core: a feed page decodes an event payload
+    per row, and ``json.loads`` took longer than fetching the row."""
+    return pydantic_core.from_json(data)
 
 
 def _tune_sqlite(engine: Engine) -> None:

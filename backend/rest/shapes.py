@@ -1,6 +1,8 @@
 """Converters from service results to REST wire shapes."""
 
-import json
+from datetime import datetime
+
+import pydantic_core
 
 from backend.merge import Chunk, Hunk
 from backend.models import Conflict, Connector, Source, Version
@@ -71,8 +73,8 @@ def file_record(record: FileRecord) -> s.FileRecordOut:
 
 def batch_json(result: BatchResult) -> bytes:
     """A batch's results as :class:`~backend.rest.schemas.PushBatchOut` JSON, encoded
-    directly: a model per item cost more than the batch's own event rows. The shape
-    is the model's, field for field (a test holds them equal)."""
+    directly (by pydantic-core): a model per item cost more than the batch's own event
+    rows. The shape is the model's, field for field (a test holds them equal)."""
     body = {
         "sourceId": result.source_id,
         "applied": result.applied,
@@ -91,7 +93,7 @@ def batch_json(result: BatchResult) -> bytes:
             for r in result.results
         ],
     }
-    return json.dumps(body, separators=(",", ":")).encode("ascii")
+    return pydantic_core.to_json(body)
 
 
 def event(
@@ -118,8 +120,11 @@ def deltas_json(page: DeltaPage) -> bytes:
 
     Catch-up pages carry hundreds of events with their contents: building a
     model per event and validating it again cost more than reading them. The
-    shape is the model's, field for field (a test holds them equal).
+    shape is the model's, field for field (a test holds them equal). A batch
+    stamps its events with one time, so each distinct time is formatted once;
+    pydantic-core encodes the page (UTF-8, several times faster than ``json``).
     """
+    times: dict[datetime, str] = {}
     events = []
     for row in page.events:
         payload = dict(row.payload)
@@ -129,13 +134,16 @@ def deltas_json(page: DeltaPage) -> bytes:
                 payload["contentOmitted"] = True
             if row.cursor in page.pruned:
                 payload["contentPruned"] = True
+        at = times.get(row.created_at)
+        if at is None:
+            at = times[row.created_at] = s.iso_utc(row.created_at)
         events.append(
             {
                 "cursor": row.cursor,
                 "type": row.type,
                 "relativePath": row.relative_path,
                 "payload": payload,
-                "createdAt": s.iso_utc(row.created_at),
+                "createdAt": at,
             }
         )
     body = {
@@ -145,7 +153,7 @@ def deltas_json(page: DeltaPage) -> bytes:
         "hasMore": page.has_more,
         "events": events,
     }
-    return json.dumps(body, separators=(",", ":")).encode("ascii")
+    return pydantic_core.to_json(body)
 
 
 def deltas(page: DeltaPage) -> s.DeltasOut:
