@@ -138,7 +138,7 @@ class Occupancy:
                 params += (path, path + "/", path + "0")
             params.append(self.source_id)
             sql = _sqlite_children_sql(len(chunk))
-            found.update(path for (path,) in connection.exec_driver_sql(sql, tuple(params)))
+            found.update(connection.exec_driver_sql(sql, tuple(params)).scalars())
         return found
 
     def record(self, path: str, live: bool) -> None:
