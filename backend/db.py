@@ -1,6 +1,7 @@
 """Engine construction, sessions and schema migrations for SQLite and PostgreSQL."""
 
 import functools
+import json
 import logging
 import sqlite3
 import threading
@@ -130,7 +131,10 @@ def db_json(value: Any) -> str:
     which cost five times the encoding. Compact and UTF-8, as JSON columns read
     it back the same.
     """
-    return pydantic_core.to_json(value).decode("utf-8")
+    try:
+        return pydantic_core.to_json(value).decode("utf-8")
+    except pydantic_core.PydanticSerializationError:  # text that is not valid Unicode
+        return json.dumps(value)
 
 
 def defer_insert(

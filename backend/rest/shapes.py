@@ -1,5 +1,6 @@
 """Converters from service results to REST wire shapes."""
 
+import json
 from datetime import datetime
 
 import pydantic_core
@@ -14,6 +15,19 @@ from backend.services.files import FileRecord, FileView, History
 from backend.services.preview import Preview
 from backend.services.sources import SourceStats
 from backend.services.sync import BatchResult
+
+
+def _json(body: object) -> bytes:
+    """``body`` as JSON bytes: by pydantic-core, several times faster than ``json``.
+
+    pydantic-core refuses text that is not valid Unicode (a lone surrogate); the
+    services never store or echo such text, but if some did, ``json`` writes it
+    escaped, as before, rather than failing the response.
+    """
+    try:
+        return pydantic_core.to_json(body)
+    except pydantic_core.PydanticSerializationError:
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def connector(row: Connector, online_window: int) -> s.ConnectorOut:
@@ -93,7 +107,7 @@ def batch_json(result: BatchResult) -> bytes:
             for r in result.results
         ],
     }
-    return pydantic_core.to_json(body)
+    return _json(body)
 
 
 def event(
@@ -153,7 +167,7 @@ def deltas_json(page: DeltaPage) -> bytes:
         "hasMore": page.has_more,
         "events": events,
     }
-    return pydantic_core.to_json(body)
+    return _json(body)
 
 
 def deltas(page: DeltaPage) -> s.DeltasOut:
