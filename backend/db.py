@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pydantic_core
 from alembic import command
 from alembic.config import Config
 from psycopg.rows import namedtuple_row
@@ -57,10 +58,19 @@ def make_engine(settings: Settings) -> Engine:
         busy = settings.sqlite_busy_timeout_seconds
         connect_args = {"check_same_thread": False, "timeout": busy}
         # An in-memory database lives in one connection per thread: it has no queue.
-        engine = create_engine(url, connect_args=connect_args, **({} if in_memory else pool))
+        sized = {} if in_memory else pool
+        engine = create_engine(
+            url, connect_args=connect_args, json_deserializer=_json_loads, **sized
+        )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool)
+    return create_engine(url, pool_pre_ping=True, json_deserializer=_json_loads, **pool)
+
+
+def _json_loads(data: str | bytes) -> Any:
+    """JSON columns decoded by pydantic-core: a feed page decodes an event payload
+    per row, and ``json.loads`` took longer than fetching the row."""
+    return pydantic_core.from_json(data)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -114,8 +124,17 @@ def db_time(value: datetime) -> str:
 
 
 def db_json(value: Any) -> str:
-    """A JSON column's value, serialised once by the caller rather than per bind."""
-    return json.dumps(value)
+    """A JSON column's value, serialised once by the caller rather than per bind.
+
+    Encoded by pydantic-core (already here under pydantic): a batch encodes one
+    payload per event, and ``json.dumps`` builds a new encoder on every call,
+    which cost five times the encoding. Compact and UTF-8, as JSON columns read
+    it back the same.
+    """
+    try:
+        return pydantic_core.to_json(value).decode("utf-8")
+    except pydantic_core.PydanticSerializationError:  # text that is not valid Unicode
+        return json.dumps(value)
 
 
 def defer_insert(

@@ -1,6 +1,9 @@
 """Converters from service results to REST wire shapes."""
 
 import json
+from datetime import datetime
+
+import pydantic_core
 
 from backend.merge import Chunk, Hunk
 from backend.models import Conflict, Connector, Source, Version
@@ -12,6 +15,19 @@ from backend.services.files import FileRecord, FileView, History
 from backend.services.preview import Preview
 from backend.services.sources import SourceStats
 from backend.services.sync import BatchResult
+
+
+def _json(body: object) -> bytes:
+    """``body`` as JSON bytes: by pydantic-core, several times faster than ``json``.
+
+    pydantic-core refuses text that is not valid Unicode (a lone surrogate); the
+    services never store or echo such text, but if some did, ``json`` writes it
+    escaped, as before, rather than failing the response.
+    """
+    try:
+        return pydantic_core.to_json(body)
+    except pydantic_core.PydanticSerializationError:
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def connector(row: Connector, online_window: int) -> s.ConnectorOut:
@@ -71,8 +87,8 @@ def file_record(record: FileRecord) -> s.FileRecordOut:
 
 def batch_json(result: BatchResult) -> bytes:
     """A batch's results as :class:`~backend.rest.schemas.PushBatchOut` JSON, encoded
-    directly: a model per item cost more than the batch's own event rows. The shape
-    is the model's, field for field (a test holds them equal)."""
+    directly (by pydantic-core): a model per item cost more than the batch's own event
+    rows. The shape is the model's, field for field (a test holds them equal)."""
     body = {
         "sourceId": result.source_id,
         "applied": result.applied,
@@ -91,7 +107,7 @@ def batch_json(result: BatchResult) -> bytes:
             for r in result.results
         ],
     }
-    return json.dumps(body, separators=(",", ":")).encode("ascii")
+    return _json(body)
 
 
 def event(
@@ -118,8 +134,11 @@ def deltas_json(page: DeltaPage) -> bytes:
 
     Catch-up pages carry hundreds of events with their contents: building a
     model per event and validating it again cost more than reading them. The
-    shape is the model's, field for field (a test holds them equal).
+    shape is the model's, field for field (a test holds them equal). A batch
+    stamps its events with one time, so each distinct time is formatted once;
+    pydantic-core encodes the page (UTF-8, several times faster than ``json``).
     """
+    times: dict[datetime, str] = {}
     events = []
     for row in page.events:
         payload = dict(row.payload)
@@ -129,13 +148,16 @@ def deltas_json(page: DeltaPage) -> bytes:
                 payload["contentOmitted"] = True
             if row.cursor in page.pruned:
                 payload["contentPruned"] = True
+        at = times.get(row.created_at)
+        if at is None:
+            at = times[row.created_at] = s.iso_utc(row.created_at)
         events.append(
             {
                 "cursor": row.cursor,
                 "type": row.type,
                 "relativePath": row.relative_path,
                 "payload": payload,
-                "createdAt": s.iso_utc(row.created_at),
+                "createdAt": at,
             }
         )
     body = {
@@ -145,7 +167,7 @@ def deltas_json(page: DeltaPage) -> bytes:
         "hasMore": page.has_more,
         "events": events,
     }
-    return json.dumps(body, separators=(",", ":")).encode("ascii")
+    return _json(body)
 
 
 def deltas(page: DeltaPage) -> s.DeltasOut:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 import pathspec
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from backend.errors import InvalidInput, NotFound
@@ -74,17 +75,21 @@ def create_source(session: Session, workspace_id: str, spec: SourceSpec) -> Sour
     return source
 
 
+_BY_ID = select(Source).where(Source.id == bindparam("source_id"))
+"""Built once: every push, read and feed page loads its source, and composing the
+statement each time cost about as much as running it."""
+_BY_ID_LOCKED = _BY_ID.with_for_update().execution_options(populate_existing=True)
+"""populate_existing: a copy loaded earlier in this session must not hide what the
+lock holder committed (the event counter above all)."""
+
+
 def get_source(session: Session, workspace_id: str, source_id: str, lock: bool = False) -> Source:
     """Load a source of this workspace; ``lock`` takes its row lock for a write transaction."""
     if not isinstance(source_id, str) or not source_id:
         raise InvalidInput("sourceId is required")
     require_text(source_id, "sourceId")
-    statement = select(Source).where(Source.id == source_id)
-    if lock:
-        # populate_existing: a copy loaded earlier in this session must not hide
-        # what the lock holder committed (the event counter above all).
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    source = session.exec(statement).first()
+    statement = _BY_ID_LOCKED if lock else _BY_ID
+    source = session.exec(statement, params={"source_id": source_id}).first()
     if source is None or source.workspace_id != workspace_id:
         raise NotFound("source not found", "SOURCE_NOT_FOUND")
     return source

@@ -26,7 +26,7 @@ from backend.db import (
     write_deferred,
 )
 from backend.models import Blob, File, Operation, Source, Version
-from backend.services.events import emit
+from backend.services.events import EventRun
 from backend.services.files import FileRow
 
 _FILES = File.__table__  # type: ignore[attr-defined]
@@ -39,6 +39,7 @@ class Changes:
         self.session = session
         self.source = source
         self.now = db_time(now)
+        self.events = EventRun(session, source, self.now)
         self.files: dict[str, FileRow] = {}
         self._blobs: dict[str, dict[str, Any]] = {}
         self._versions: list[tuple[FileRow, dict[str, Any]]] = []
@@ -90,13 +91,18 @@ class Changes:
 
     def event(self, type_: str, path: str | None, payload: dict[str, Any]) -> int:
         """Append an event; the caller holds the source's lock, so cursors stay gapless."""
-        return emit(self.session, self.source, type_, path, payload, self.now)
+        return self.events.append(type_, path, payload)
 
     def operation(self, row: dict[str, Any]) -> None:
         self._operations.append(row | {"source_id": self.source.id, "created_at": self.now})
 
     def materialize(self, file: FileRow) -> File:
-        """The file as an ORM object, its pending columns written first (rare paths only)."""
+        """The file as an ORM object, its pending columns written first (rare paths only).
+
+        The ORM paths emit through the source row, so the batch's cursor count is
+        settled into it first: their events follow this batch's so far.
+        """
+        self.events.settle()
         if file.orm is not None:
             return file.orm
         if file.id is None:
@@ -113,6 +119,7 @@ class Changes:
 
     def write(self) -> None:
         """Write everything collected, one statement per table, and the source's counters."""
+        self.events.settle()
         fresh = [f for f in self.files.values() if f.id is None and f.orm is None]
         self._insert_files(fresh)
         changed = [self._file_values(f) for f in self.files.values() if f.dirty and f.orm is None]

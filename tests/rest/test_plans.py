@@ -19,6 +19,7 @@ from sqlmodel import Session
 from backend.db import db_time, run_migrations
 from backend.models import utcnow
 from backend.services.content import load_blobs, sha256_hex
+from backend.services.deltas import DeltaPage, read_deltas
 from backend.services.files import load_file_rows
 from backend.services.sync import _processed
 from backend.services.tree import Occupancy
@@ -81,10 +82,19 @@ def _fill(engine: Engine) -> None:
             ),
             {"n": FILES},
         )
+        conn.execute(
+            text(
+                "INSERT INTO events (source_id, cursor, type, relative_path, payload, created_at)"
+                " SELECT 's', i, 'file.upsert', 'p', json_build_object('hash',"
+                " encode(sha256(i::text::bytea), 'hex'), 'connectorId', 'c'), :t"
+                " FROM generate_series(1, :n) AS i"
+            ),
+            {"n": FILES, "t": now},
+        )
         analyzed: int = conn.execute(
             text(
                 "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('files', 'operations',"
-                " 'blobs') AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"
+                " 'blobs', 'events') AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"
             )
         ).scalar_one()
         assert analyzed == 0
@@ -158,3 +168,23 @@ def test_the_folders_of_new_paths_use_the_unique_index(never_analyzed: Engine) -
     assert folders, plans
     for plan in plans:
         assert "Seq Scan" not in plan, plan
+
+
+@pytest.mark.parametrize("own", [None, "c", "other"])
+def test_a_deltas_page_walks_the_cursor_index_and_probes_blobs_by_key(
+    never_analyzed: Engine, own: str | None
+) -> None:
+    pages: list[DeltaPage] = []
+    plans = _explained(
+        never_analyzed, lambda s: pages.append(read_deltas(s, "w", "s", 1000, 500, 100, own))
+    )
+    [page] = pages
+    assert [e.cursor for e in page.events] == list(range(1001, 1501))
+    if own == "c":
+        assert (page.contents, page.omitted) == ({}, set(range(1001, 1501)))
+    else:
+        assert len(page.contents) == 500 and not page.pruned and not page.omitted
+    [plan] = [p for p in plans if "events" in p]
+    _assert_indexed([plan], "events_source_id_cursor_key")
+    if own != "c":
+        assert "blobs_pkey" in plan, plan
