@@ -72,6 +72,34 @@ def test_a_rescan_hashes_only_what_changed(
     assert hashed(run_once(a, live_server.url, api)) == set()
 
 
+def test_a_rerun_with_nothing_to_do_writes_nothing(
+    live_server: LiveServer, api: Api, tmp_path: Path
+) -> None:
+    """The usual rerun reads the folder and the journal and leaves both as they were."""
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(5):
+        write(a, f"d/n{i}.md", f"note {i}\n")
+    run_once(a, live_server.url, api)
+    state = a / ".localsync"
+
+    def footprint() -> dict[str, tuple[int, int, int, bytes]]:
+        out = {}
+        for name in ("config.json", "journal.db"):
+            st = (state / name).stat()
+            out[name] = (st.st_ino, st.st_mtime_ns, st.st_size, (state / name).read_bytes())
+        return out
+
+    before = footprint()
+    engine = run_once(a, live_server.url, api)
+    assert hashed(engine) == set()
+    assert footprint() == before
+    # A real change is still written: the journal records it.
+    write(a, "d/n0.md", "edited\n")
+    run_once(a, live_server.url, api)
+    assert footprint()["journal.db"] != before["journal.db"]
+
+
 def test_a_drained_journal_gives_back_the_space_of_delivered_content(
     live_server: LiveServer, api: Api, tmp_path: Path
 ) -> None:
