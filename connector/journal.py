@@ -18,6 +18,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
+from connector.collector import collector_paused
+
 SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -186,11 +188,12 @@ class Journal:
     def files(self) -> dict[str, FileRow]:
         """Every file row by path, built without a Python call per row (a scan reads them
         all: ten thousand rows this way cost a few milliseconds)."""
-        rows = self.db.execute(
-            "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, rejected_hash, "
-            "inode FROM files"
-        ).fetchall()
-        return dict(zip(map(_PATH, rows), map(_AS_FILE_ROW, rows), strict=True))
+        with collector_paused():
+            rows = self.db.execute(
+                "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, "
+                "rejected_hash, inode FROM files"
+            ).fetchall()
+            return dict(zip(map(_PATH, rows), map(_AS_FILE_ROW, rows), strict=True))
 
     def file(self, path: str) -> FileRow | None:
         r = self.db.execute(

@@ -5,19 +5,18 @@ rescan of a large folder reads and hashes only what changed; ``Scan.hashed``
 names what was read, so that promise can be checked.
 """
 
-import gc
 import logging
 import os
 import stat as stat_mod
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
+from connector.collector import collector_paused
 from connector.hashing import sha256_hex
 from connector.ignore import Rules
 from connector.journal import FileRow
@@ -149,7 +148,7 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
     """What is in the folder; files whose (mtime_ns, size, inode) match the journal are
     trusted, the rest read and hashed."""
     result = Scan()
-    with _collector_paused():
+    with collector_paused():
         candidates = walk(root, rules, result.skipped, known)
         for name, others in _clashes([c[0] for c in candidates]):
             result.skipped[name] = f"name clash (case or Unicode form) with {others}"
@@ -215,19 +214,3 @@ def _clashes(paths: list[str]) -> Iterator[tuple[str, str]]:
         if len(names) > 1:
             for name in names:
                 yield name, ", ".join(n for n in names if n != name)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a scan builds its tens of thousands of tuples.
-
-    They hold no cycles, yet each young-generation pass would walk them again; the
-    collector is restored (as it was) when the scan ends, errors included.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -1,9 +1,11 @@
 """A rescan trusts the journal's (mtime_ns, size, inode) and reads only what changed;
 the connector's own pushes come back from the server without their content."""
 
+import gc
 import os
 from pathlib import Path
 
+from connector.collector import collector_paused
 from connector.engine import Engine, Options
 from connector.journal import Journal
 from tests.conftest import LiveServer
@@ -159,3 +161,16 @@ def test_own_pushes_come_back_without_content_and_write_nothing(
     engine = run_once(a, live_server.url, api)
     assert engine.source_id == sid
     assert (a / "n0.md").read_text() == "note 0\n"
+
+
+def test_the_collector_is_left_as_it_was_found() -> None:
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            with collector_paused():
+                assert not gc.isenabled()
+                raise KeyError("boom")
+        except KeyError:
+            pass
+        assert gc.isenabled() is enabled
+    gc.enable()
