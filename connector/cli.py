@@ -39,14 +39,21 @@ def _login_hint(server: str, workspace: str | None) -> str:
 
 
 def _resolve(directory: Path, server: str | None, workspace: str | None) -> tuple[str, str | None]:
-    """Server and workspace: the option, else the folder's memory, else the last login."""
-    from connector.credentials import last_login
+    """Server and workspace: the option, else the folder's memory, else the last login.
+
+    The stored login is looked at only when the first two leave a gap, so a run given
+    both (or a folder that remembers them) never loads the credentials' libraries.
+    """
     from connector.state import load_state
 
     state = load_state(directory)
+    server, workspace = server or state.server, workspace or state.workspace
+    if server and workspace:
+        return server, workspace
+    from connector.credentials import last_login
+
     last_server, last_workspace = last_login()
-    resolved_server = server or state.server or last_server or DEFAULT_SERVER
-    return resolved_server, workspace or state.workspace or last_workspace
+    return server or last_server or DEFAULT_SERVER, workspace or last_workspace
 
 
 def _token(token: str, server: str, workspace: str | None) -> str:

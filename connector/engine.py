@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from connector.hashing import text_hash
 from connector.ignore import Rules, load_rules
 from connector.journal import Journal, JournalCorrupt, NewOp, Op
 from connector.localfs import UnsafePath, atomic_write, remove_file, safe_target
-from connector.scanner import Scan, clash_key, read_local, scan
+from connector.scanner import Scan, clash_key, read_local, scan, to_check, unseen
 from connector.state import load_state, save_state, state_dir
 
 log = logging.getLogger("connector")
@@ -129,6 +129,7 @@ class Engine:
         if self.journal.fresh:
             log.info("journal is new: pushes carry no base and nothing will be deleted")
         self.state = load_state(self.root)
+        self._saved_state = replace(self.state)
         server = opts.server or self.state.server or "http://127.0.0.1:8000"
         workspace = opts.workspace or self.state.workspace or ""
         self.state.server, self.state.workspace = server, workspace
@@ -191,7 +192,9 @@ class Engine:
         self.source = found
         self.state.source_id, self.state.source_name = str(found["id"]), str(found["name"])
         self.state.mode = str(found["mode"])
-        save_state(self.root, self.state)
+        if self.state != self._saved_state:  # a rerun that changes nothing writes nothing
+            save_state(self.root, self.state)
+            self._saved_state = replace(self.state)
         self.journal.set_meta("connector_id", self.connector_id)
         self.journal.set_meta("source_id", self.source_id)
         self.rules = self._rules()
@@ -228,8 +231,8 @@ class Engine:
         self._scanned, self._local_keys = [*result.files, *result.skipped], None
         latest = self.journal.latest_ops()
         upserts: list[NewOp] = []
-        for path, lf in result.files.items():
-            row, lop = rows.get(path), latest.get(path)
+        for path in to_check(result, latest):
+            lf, row, lop = result.files[path], rows.get(path), latest.get(path)
             if lop is not None:
                 expected = None if lop.is_delete else lop.content_hash
             else:
@@ -252,8 +255,9 @@ class Engine:
                 NewOp(path, False, content, lf.hash, expected, lf.mtime_ns, lf.size, lf.inode)
             )
         deletes: list[NewOp] = []
-        for path, row in rows.items():
-            if path in result.files or path in result.skipped or not row.base_hash:
+        for path in unseen(rows, result):
+            row = rows[path]
+            if not row.base_hash:
                 continue
             lop = latest.get(path)
             if lop is not None and lop.is_delete:

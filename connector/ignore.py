@@ -13,7 +13,7 @@ it, and neither do we).
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import pathspec
@@ -57,11 +57,14 @@ class Rules:
         max_bytes: int,
     ) -> None:
         self.root = root
-        self.include = _matcher(list(include) if include else list(DEFAULT_INCLUDE))
+        include_lines = list(include) if include else list(DEFAULT_INCLUDE)
+        file_builtins = [p for p in BUILTIN_IGNORES if not p.endswith("/")]
+        self.include = _matcher(include_lines)
         self.exclude = _matcher(list(exclude))
         self.builtin = _matcher(list(BUILTIN_IGNORES))
-        self.builtin_files = _matcher([p for p in BUILTIN_IGNORES if not p.endswith("/")])
+        self.builtin_files = _matcher(file_builtins)
         """Built-ins that can name a file (directory ones are judged by ``dir_reason``)."""
+        self._synced = _synced_matcher(include_lines, list(exclude) + file_builtins)
         self.max_bytes = max_bytes
         self._dirs: dict[str, _DirRules | None] = {}
         self._dir_reasons: dict[str, str | None] = {"": None}
@@ -97,6 +100,24 @@ class Rules:
                 why = self._ignored(rel_dir + "/", parent)
         self._dir_reasons[rel_dir] = why
         return why
+
+    def quick(self, rel_dir: str) -> Callable[[str], object] | None:
+        """A one-call test that a file directly in the walked directory ``rel_dir`` is
+        synced (truthy), for directories no ignore file applies to; None elsewhere.
+
+        A scan asks about every file, so this spares it ``reason``'s steps where only
+        the include and exclude globs decide. A falsy answer proves nothing: ask
+        ``reason`` why.
+        """
+        if self._has_rules(rel_dir) or self.dir_reason(rel_dir) is not None:
+            return None
+        return self._synced
+
+    def listed(self, rel_dir: str, names: Collection[str]) -> None:
+        """The walk listed ``rel_dir``: without an ignore file among ``names`` there is
+        nothing to read there (no failed opens per directory)."""
+        if rel_dir not in self._dirs and not any(n in names for n in IGNORE_FILES):
+            self._dirs[rel_dir] = None
 
     def skip_dir(self, path: str) -> bool:
         """Directories never worth walking (their whole content is ignored)."""
@@ -155,6 +176,33 @@ def _load_dir(root: Path, rel_dir: str) -> _DirRules | None:
     return _DirRules(pathspec.GitIgnoreSpec.from_lines(lines), owners)
 
 
+def _expression(lines: Sequence[str]) -> str | None:
+    """One regular expression matching what ``lines`` match, "" for no pattern, or None
+    when a negation makes git's precedence rules (pathspec itself) necessary."""
+    spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
+    patterns = [p for p in spec.patterns if p.include is not None]
+    if any(not p.include for p in patterns):
+        return None
+    expressions = [_DIR_MARK.sub("(?:", p.regex.pattern) for p in patterns]  # type: ignore[attr-defined]
+    return "|".join(f"(?:{e})" for e in expressions)
+
+
+def _synced_matcher(include: Sequence[str], never: Sequence[str]) -> Callable[[str], object]:
+    """Whether a path matches ``include`` and nothing in ``never``, in one call.
+
+    One regular expression (a lookahead refusing ``never``) when both sides are plain
+    alternations; otherwise the two matchers in turn.
+    """
+    wanted, refused = _expression(include), _expression(never)
+    if wanted is not None and refused is not None:
+        if not wanted:
+            return _never
+        guard = f"(?!{refused})" if refused else ""
+        return re.compile(f"{guard}(?:{wanted})").match
+    include_match, never_match = _matcher(include), _matcher(never)
+    return lambda path: include_match(path) and not never_match(path)
+
+
 def _matcher(lines: Sequence[str]) -> Callable[[str], bool]:
     """``GitIgnoreSpec(lines).match_file``, as one regular expression when that is the same.
 
@@ -164,14 +212,12 @@ def _matcher(lines: Sequence[str]) -> Callable[[str], bool]:
     with a negation, git's precedence rules need pathspec itself. Paths asked about
     are already normalised (POSIX, relative).
     """
-    spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
-    patterns = [p for p in spec.patterns if p.include is not None]
-    if any(not p.include for p in patterns):
-        return spec.match_file
-    expressions = [_DIR_MARK.sub("(?:", p.regex.pattern) for p in patterns]  # type: ignore[attr-defined]
-    if not expressions:
+    expression = _expression(lines)
+    if expression is None:
+        return pathspec.GitIgnoreSpec.from_lines(list(lines)).match_file
+    if not expression:
         return _never
-    match = re.compile("|".join(f"(?:{e})" for e in expressions)).match
+    match = re.compile(expression).match
     return lambda path: match(path) is not None
 
 

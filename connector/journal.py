@@ -10,12 +10,15 @@ server records operation ids and answers ``duplicate``.
 
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
+
+from connector.collector import collector_paused
 
 SCHEMA_VERSION = "1"
 
@@ -76,6 +79,11 @@ class FileRow(NamedTuple):
     conflict_id: str | None
     rejected_hash: str | None
     inode: int = 0
+
+
+_PATH = itemgetter(0)
+_AS_FILE_ROW = partial(tuple.__new__, FileRow)
+"""A selected row as a ``FileRow`` (same columns, same order), built in C."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,10 @@ class Journal:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
+        """Store ``value``; an unchanged value is not written, so a run that changes
+        nothing (the usual rerun) writes nothing to the journal."""
+        if self.get_meta(key) == value:
+            return
         self.db.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -174,11 +186,14 @@ class Journal:
     # ---- files --------------------------------------------------------------
 
     def files(self) -> dict[str, FileRow]:
-        rows = self.db.execute(
-            "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, rejected_hash, "
-            "inode FROM files"
-        )
-        return {r[0]: FileRow(*r) for r in rows}
+        """Every file row by path, built without a Python call per row (a scan reads them
+        all: ten thousand rows this way cost a few milliseconds)."""
+        with collector_paused():
+            rows = self.db.execute(
+                "SELECT path, base_hash, remote_hash, mtime_ns, size, conflict_id, "
+                "rejected_hash, inode FROM files"
+            ).fetchall()
+            return dict(zip(map(_PATH, rows), map(_AS_FILE_ROW, rows), strict=True))
 
     def file(self, path: str) -> FileRow | None:
         r = self.db.execute(
@@ -238,6 +253,8 @@ class Journal:
 
     def add_ops(self, ops: Iterable[NewOp]) -> list[str]:
         """Journal ``ops`` in one committed transaction; returns their operation ids."""
+        import uuid  # only runs that have changes to journal pay for the import
+
         now = time.time()
         ids: list[str] = []
         with self.transaction():

@@ -7,7 +7,6 @@ temp file that is renamed over the target so readers never see half a file.
 
 import os
 import posixpath
-import uuid
 from pathlib import Path
 
 from connector.ignore import STATE_DIR
@@ -46,7 +45,7 @@ def atomic_write(root: Path, rel: str, data: bytes) -> os.stat_result:
     if not target.parent.is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)
         safe_target(root, rel)  # re-check: mkdir may have walked through a symlink
-    tmp = _tmp_dir(root) / f"{uuid.uuid4().hex}.tmp"
+    tmp = _tmp_dir(root) / f"{os.urandom(16).hex()}.tmp"
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)

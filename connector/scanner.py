@@ -10,10 +10,13 @@ import os
 import stat as stat_mod
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
+from connector.collector import collector_paused
 from connector.hashing import sha256_hex
 from connector.ignore import Rules
 from connector.journal import FileRow
@@ -31,6 +34,10 @@ class LocalFile(NamedTuple):
     content: str | None
     """Decoded text when the file was read; None when the journal's hash was reused."""
     inode: int = 0
+
+
+_local_file = partial(tuple.__new__, LocalFile)
+"""``LocalFile`` from a tuple of its fields, built in C (a scan builds one per file)."""
 
 
 @dataclass
@@ -53,8 +60,14 @@ Found = tuple[str, os.stat_result, str]
 """A file the walk found: POSIX path relative to the root, its lstat, its full path."""
 
 
-def walk(root: Path, rules: Rules) -> list[Found]:
-    """Every regular file under ``root`` (no symlinks followed), with a POSIX relative path."""
+def walk(root: Path, rules: Rules, skipped: dict[str, str], known: Collection[str]) -> list[Found]:
+    """Every synced-by-name regular file (or symlink) under ``root``, with its lstat.
+
+    Names are judged while each directory is listed: files the rules leave out are
+    never stat-ed, only recorded in ``skipped`` (those that say nothing new, a
+    built-in ignore or a name outside the include globs, only when ``known``). A
+    directory no ignore file applies to is judged by one regular expression per file.
+    """
     out: list[Found] = []
     stack = [("", str(root))]
     while stack:
@@ -65,16 +78,31 @@ def walk(root: Path, rules: Rules) -> list[Found]:
         except OSError as exc:
             log.warning("cannot list %s: %s", directory, exc)
             continue
+        here = rel_dir[:-1]
+        rules.listed(here, [e.name for e in entries])
+        quick = rules.quick(here)
         for entry in entries:
-            rel = f"{rel_dir}{entry.name}"
+            rel = rel_dir + entry.name
             try:
-                if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                if entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                    if (quick is None or not quick(rel)) and _skip(rel, rules, skipped, known):
+                        continue
                     out.append((rel, entry.stat(follow_symlinks=False), entry.path))
                 elif entry.is_dir(follow_symlinks=False) and not rules.skip_dir(rel):
                     stack.append((rel + "/", entry.path))
             except OSError as exc:
                 log.warning("cannot stat %s: %s", entry.path, exc)
     return out
+
+
+def _skip(path: str, rules: Rules, skipped: dict[str, str], known: Collection[str]) -> bool:
+    """Whether the rules leave ``path`` out; recorded in ``skipped`` when worth saying."""
+    reason = rules.reason(path)
+    if reason is None:
+        return False
+    if reason not in ("built-in ignore", "not included") or path in known:
+        skipped[path] = reason
+    return True
 
 
 def read_local(root: Path, path: str, rules: Rules, known: FileRow | None) -> LocalFile | str:
@@ -117,34 +145,72 @@ def _examine(
 
 
 def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
+    """What is in the folder; files whose (mtime_ns, size, inode) match the journal are
+    trusted, the rest read and hashed."""
     result = Scan()
-    candidates: list[Found] = []
-    for found in walk(root, rules):
-        path = found[0]
-        reason = rules.reason(path)
-        if reason is None:
-            candidates.append(found)
-        elif reason not in ("built-in ignore", "not included") or path in known:
-            result.skipped[path] = reason
-    groups: dict[str, list[str]] = defaultdict(list)
-    for path, _, _ in candidates:
-        groups[path.lower() if path.isascii() else clash_key(path)].append(path)
-    for names in groups.values():
-        if len(names) > 1:
-            for name in names:
-                others = ", ".join(n for n in names if n != name)
-                result.skipped[name] = f"name clash (case or Unicode form) with {others}"
-    for path, st, full in candidates:
-        if path in result.skipped:
-            continue
-        outcome = _examine(full, path, st, rules, known.get(path))
-        if isinstance(outcome, str):
-            result.skipped[path] = outcome
-        else:
-            result.files[path] = outcome
-            if outcome.content is not None:
-                result.hashed.append(path)
+    with collector_paused():
+        candidates = walk(root, rules, result.skipped, known)
+        for name, others in _clashes([c[0] for c in candidates]):
+            result.skipped[name] = f"name clash (case or Unicode form) with {others}"
+        files, hashed, skipped = result.files, result.hashed, result.skipped
+        max_bytes, lookup, is_link = rules.max_bytes, known.get, stat_mod.S_ISLNK
+        for path, st, full in candidates:
+            row = lookup(path)
+            # The trust test of ``_examine``, inlined: it runs for every file of the
+            # folder. FileRow fields by index: 1 base_hash, 3 mtime_ns, 4 size, 7 inode.
+            if (
+                row is not None
+                and row[3] == st.st_mtime_ns
+                and row[4] == st.st_size
+                and row[7] == st.st_ino
+                and row[1]
+                and st.st_size <= max_bytes
+                and not is_link(st.st_mode)
+                and path not in skipped
+            ):
+                files[path] = _local_file((path, row[3], row[4], row[1], None, row[7]))
+                continue
+            if path in skipped:
+                continue
+            outcome = _examine(full, path, st, rules, row)
+            if isinstance(outcome, str):
+                skipped[path] = outcome
+            else:
+                files[path] = outcome
+                if outcome.content is not None:
+                    hashed.append(path)
     for path, reason in sorted(result.skipped.items()):
         log.info("not synced (%s): %s", reason, path)
     log.debug("scanned %d file(s), read %d", len(result.files), len(result.hashed))
     return result
+
+
+def to_check(result: Scan, pending: Collection[str]) -> list[str]:
+    """The found paths that may have something to journal, in walk order: those this
+    scan read, and those with a pending operation. Every other file matched its
+    journal row (stat and synced hash), so it has nothing to journal: a rescan of an
+    unchanged folder looks at no file twice."""
+    if not pending:
+        return result.hashed
+    hashed = set(result.hashed)
+    return [p for p in result.files if p in hashed or p in pending]
+
+
+def unseen(known: dict[str, FileRow], result: Scan) -> list[str]:
+    """The journaled paths this scan found neither synced nor skipped, in journal order."""
+    gone = known.keys() - result.files.keys() - result.skipped.keys()
+    return [p for p in known if p in gone] if gone else []
+
+
+def _clashes(paths: list[str]) -> Iterator[tuple[str, str]]:
+    """Each path whose name clashes with others (same ``clash_key``), with those others."""
+    keys = list(map(str.lower, paths)) if "".join(paths).isascii() else list(map(clash_key, paths))
+    if len(set(keys)) == len(keys):
+        return  # the usual case, decided without a Python call per path
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key, path in zip(keys, paths, strict=True):
+        groups[key].append(path)
+    for names in groups.values():
+        if len(names) > 1:
+            for name in names:
+                yield name, ", ".join(n for n in names if n != name)

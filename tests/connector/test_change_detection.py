@@ -1,9 +1,11 @@
 """A rescan trusts the journal's (mtime_ns, size, inode) and reads only what changed;
 the connector's own pushes come back from the server without their content."""
 
+import gc
 import os
 from pathlib import Path
 
+from connector.collector import collector_paused
 from connector.engine import Engine, Options
 from connector.journal import Journal
 from tests.conftest import LiveServer
@@ -72,6 +74,34 @@ def test_a_rescan_hashes_only_what_changed(
     assert hashed(run_once(a, live_server.url, api)) == set()
 
 
+def test_a_rerun_with_nothing_to_do_writes_nothing(
+    live_server: LiveServer, api: Api, tmp_path: Path
+) -> None:
+    """The usual rerun reads the folder and the journal and leaves both as they were."""
+    a = tmp_path / "a"
+    a.mkdir()
+    for i in range(5):
+        write(a, f"d/n{i}.md", f"note {i}\n")
+    run_once(a, live_server.url, api)
+    state = a / ".localsync"
+
+    def footprint() -> dict[str, tuple[int, int, int, bytes]]:
+        out = {}
+        for name in ("config.json", "journal.db"):
+            st = (state / name).stat()
+            out[name] = (st.st_ino, st.st_mtime_ns, st.st_size, (state / name).read_bytes())
+        return out
+
+    before = footprint()
+    engine = run_once(a, live_server.url, api)
+    assert hashed(engine) == set()
+    assert footprint() == before
+    # A real change is still written: the journal records it.
+    write(a, "d/n0.md", "edited\n")
+    run_once(a, live_server.url, api)
+    assert footprint()["journal.db"] != before["journal.db"]
+
+
 def test_a_drained_journal_gives_back_the_space_of_delivered_content(
     live_server: LiveServer, api: Api, tmp_path: Path
 ) -> None:
@@ -131,3 +161,16 @@ def test_own_pushes_come_back_without_content_and_write_nothing(
     engine = run_once(a, live_server.url, api)
     assert engine.source_id == sid
     assert (a / "n0.md").read_text() == "note 0\n"
+
+
+def test_the_collector_is_left_as_it_was_found() -> None:
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            with collector_paused():
+                assert not gc.isenabled()
+                raise KeyError("boom")
+        except KeyError:
+            pass
+        assert gc.isenabled() is enabled
+    gc.enable()

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 import pathspec
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.ignore import _matcher
+from connector.ignore import Rules, _matcher
 from tests.connector.conftest import Syncer, source_id, tree, write
 from tests.factories import Api, sha, upsert
 
@@ -122,3 +123,44 @@ def test_the_fast_matcher_agrees_with_pathspec(
     path = "/".join(parts) + ("/" if is_dir else "")
     expected = pathspec.GitIgnoreSpec.from_lines(patterns).match_file(path)
     assert _matcher(patterns)(path) == expected
+
+
+EXCLUDES = [*PATTERNS, "!keep.md", "!a/n.md", "**/x1.md"]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    include=st.lists(st.sampled_from(PATTERNS), max_size=3),
+    exclude=st.lists(st.sampled_from(EXCLUDES), max_size=3),
+    parts=st.lists(SEGMENTS, min_size=1, max_size=4),
+)
+def test_the_one_call_file_test_agrees_with_reason(
+    tmp_path_factory: pytest.TempPathFactory,
+    include: list[str],
+    exclude: list[str],
+    parts: list[str],
+) -> None:
+    """Where no ignore file applies, ``quick`` says "synced" exactly when ``reason`` does
+    (negated excludes included, which need pathspec's own precedence)."""
+    rules = Rules(tmp_path_factory.mktemp("empty"), include, exclude, 1024)
+    path = "/".join(parts)
+    parent = path.rpartition("/")[0]
+    if rules.dir_reason(parent) is not None:
+        return  # the walk never lists such a directory
+    quick = rules.quick(parent)
+    assert quick is not None
+    assert bool(quick(path)) == (rules.reason(path) is None)
+
+
+def test_directories_an_ignore_file_applies_to_are_judged_line_by_line(tmp_path: Path) -> None:
+    write(tmp_path, "docs/.gitignore", "*.md\n!keep.md\n")
+    rules = Rules(tmp_path, None, [], 1024)
+    rules.listed("", ["docs", "a"])
+    rules.listed("a", ["n.md"])
+    rules.listed("docs", [".gitignore", "keep.md", "drop.md"])
+    assert rules.quick("a") is not None and rules.quick("") is not None
+    assert rules.quick("docs") is None  # its own .gitignore: ``reason`` decides there
+    assert rules.reason("docs/drop.md") == "ignored by docs/.gitignore"
+    assert rules.reason("docs/keep.md") is None
+    write(tmp_path, "a/.gitignore", "*.md\n")  # appeared after ``a`` was listed without one
+    assert Rules(tmp_path, None, [], 1024).reason("a/n.md") == "ignored by a/.gitignore"
