@@ -63,6 +63,7 @@ class Changes:
         origin: str,
         operation_id: str | None,
         connector_id: str | None,
+        moved_from: str | None = None,
     ) -> None:
         file.version_count += 1
         file.dirty = True
@@ -74,6 +75,7 @@ class Changes:
             "operation_id": operation_id,
             "connector_id": connector_id,
             "conflict_id": None,
+            "moved_from": moved_from,
             "created_at": self.now,
         }
         self._versions.append((file, row))
