@@ -159,7 +159,7 @@ def follow_moves(session: Session, source_id: str, entries: Sequence[T]) -> list
     for entry in entries:
         target = now_at.get(moved.get(entry.path, -1)) if isinstance(entry, Edit) else None
         if isinstance(entry, Edit) and target is not None and entry.rename_from is None:
-            entry = dataclasses.replace(entry, path=target, followed_from=entry.path)  # type: ignore[assignment]
+            entry = dataclasses.replace(entry, path=target, followed_from=entry.path)
         followed.append(entry)
     return followed
 
@@ -171,7 +171,7 @@ def _latest_moves(session: Session, source_id: str, paths: set[str]) -> dict[str
         .where(col(Move.source_id) == source_id, col(Move.from_path).in_(sorted(paths)))
         .order_by(col(Move.cursor))
     )
-    return {path: file_id for path, file_id in session.exec(statement)}
+    return dict(session.exec(statement).all())
 
 
 def _paths_of(session: Session, file_ids: set[int]) -> dict[int, str]:
@@ -179,5 +179,3 @@ def _paths_of(session: Session, file_ids: set[int]) -> dict[int, str]:
         return {}
     statement = select(File.id, File.relative_path).where(col(File.id).in_(sorted(file_ids)))
     return {file_id: path for file_id, path in session.exec(statement) if file_id is not None}
-
-

@@ -73,9 +73,7 @@ def test_a_move_on_a_stale_base_merges_at_the_new_path(api: Api, source: str) ->
     assert "a.md" not in _paths(api, source)
 
 
-def test_events_are_a_documented_delete_then_upsert_with_move_fields(
-    api: Api, source: str
-) -> None:
+def test_events_are_a_documented_delete_then_upsert_with_move_fields(api: Api, source: str) -> None:
     before = len(api.deltas(source))
     _one(api, source, _moved("b.md", BASE, "a.md", sha(BASE)))
     gone, came = api.deltas(source)[before:]
@@ -135,9 +133,7 @@ def test_moving_from_a_missing_path_is_a_plain_upsert(api: Api, source: str) -> 
     assert [v["movedFrom"] for v in api.history(source, "kept.md")] == [None]
 
 
-def test_a_replayed_move_is_a_duplicate_and_a_reused_id_is_refused(
-    api: Api, source: str
-) -> None:
+def test_a_replayed_move_is_a_duplicate_and_a_reused_id_is_refused(api: Api, source: str) -> None:
     item = _moved("b.md", BASE, "a.md", sha(BASE), op="move-1")
     assert _one(api, source, item)["status"] == "applied"
     replay = _one(api, source, item)

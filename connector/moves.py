@@ -1,0 +1,233 @@
+"""Moves: a file renamed here is pushed as a move, a move made elsewhere is a rename here.
+
+Pushing. A scan that finds a synced path gone and a new path with the same
+content journals the pair as a delete followed by an upsert (one committed
+transaction, as before), so an old journal and a crash replay need nothing
+new. On the wire the pair is one item: the upsert with ``renameFrom`` and the
+delete's base, so the server moves the file with its history. If the server
+refuses the move (the new path is taken, the file is in a conflict, ...), the
+pair is journaled again as a plain upsert and delete, which the ordinary rules
+settle.
+
+Pulling. The server announces a move as ``file.delete`` at the old path with
+``movedTo`` and ``file.upsert`` at the new one with ``movedFrom``. When the old
+file here still holds what was last synced and nothing is at the new path, the
+file is renamed (its parent folder fsynced) and the journal follows in the
+pull's transaction, instead of deleting it and writing the content again. The
+upsert then finds the content in place. Anything else falls back to the
+ordinary delete and write.
+
+The pull's delete limits count a moved file as a delete only if a later event
+deletes it at its new path; it is counted at the path it has here.
+"""
+
+import itertools
+import logging
+import os
+import posixpath
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from connector.ignore import Rules
+from connector.journal import FileRow, Journal, NewOp, Op
+from connector.localfs import UnsafePath, remove_file, safe_target
+from connector.scanner import LocalFile, clash_key
+
+log = logging.getLogger("connector")
+
+MOVED = "file.moved"
+"""What :func:`track` records for a path whose file moved away."""
+
+
+# ---- pushing ------------------------------------------------------------------
+
+
+def pair(deletes: list[NewOp], upserts: list[NewOp]) -> tuple[list[NewOp], list[NewOp]]:
+    """Order each move's delete right before its upsert; also the deletes that are no move.
+
+    A new path (no base) with the content a vanished path had is that file,
+    moved. Among several candidates with the same content, one with the same
+    name (a folder renamed) or in the same folder (a file renamed) is taken first.
+    """
+    by_hash: dict[str, list[NewOp]] = {}
+    for up in upserts:
+        if up.base_hash is None and up.content_hash:
+            by_hash.setdefault(up.content_hash, []).append(up)
+    ordered: list[NewOp] = []
+    alone: list[NewOp] = []
+    used: set[int] = set()
+    for gone in deletes:
+        ordered.append(gone)
+        candidates = by_hash.get(gone.base_hash or "")
+        if not candidates:
+            alone.append(gone)
+            continue
+        partner = _likeliest(gone.path, candidates)
+        candidates.remove(partner)
+        ordered.append(partner)
+        used.add(id(partner))
+    ordered.extend(u for u in upserts if id(u) not in used)
+    return ordered, alone
+
+
+def _likeliest(old: str, candidates: list[NewOp]) -> NewOp:
+    name, folder = posixpath.basename(old), posixpath.dirname(old)
+    same_name = [c for c in candidates if posixpath.basename(c.path) == name]
+    same_folder = [c for c in candidates if posixpath.dirname(c.path) == folder]
+    return (same_name or same_folder or candidates)[-1]
+
+
+def partners(batch: list[Op]) -> dict[str, Op]:
+    """The moves of a batch: upsert's operation id -> the delete journaled right before it."""
+    found: dict[str, Op] = {}
+    for gone, op in itertools.pairwise(batch):
+        if (
+            gone.is_delete
+            and not op.is_delete
+            and op.base_hash is None
+            and gone.base_hash is not None
+            and op.content_hash == gone.base_hash
+        ):
+            found[op.op_id] = gone
+    return found
+
+
+def wire_items(batch: list[Op], moves: dict[str, Op], item: Any) -> list[dict[str, Any]]:
+    """The batch's wire items, a move's two operations sent as one item with ``renameFrom``."""
+    halves = {gone.op_id for gone in moves.values()}
+    items = []
+    for op in batch:
+        if op.op_id in halves:
+            continue
+        wire: dict[str, Any] = item(op)
+        gone = moves.get(op.op_id)
+        if gone is not None:
+            wire.update(renameFrom=gone.path, baseHash=gone.base_hash)
+        items.append(wire)
+    return items
+
+
+def settle(journal: Journal, gone: Op, moved: Op, answer: dict[str, Any]) -> bool:
+    """Record the delete half of a move (inside the caller's transaction).
+
+    Returns True when the answer was a refusal, handled here by journaling the
+    move again as an upsert and a delete (in that order, so they are not paired
+    again); the caller then records nothing more for it.
+    """
+    journal.finish_op(gone.op_id)
+    if answer.get("status") != "rejected":
+        journal.drop_file(gone.path)
+        return False
+    log.info(
+        "move of %s to %s refused (%s); sending a delete and an upsert instead",
+        gone.path,
+        moved.path,
+        answer.get("code"),
+    )
+    again = NewOp(
+        moved.path,
+        False,
+        moved.content,
+        moved.content_hash,
+        None,
+        moved.mtime_ns,
+        moved.size,
+        moved.inode,
+    )
+    journal.insert_ops([again, NewOp(gone.path, True, None, None, gone.base_hash)])
+    journal.finish_op(moved.op_id)
+    return True
+
+
+# ---- pulling ------------------------------------------------------------------
+
+
+def track(event: dict[str, Any], final: dict[str, str], renamed: dict[str, str]) -> None:
+    """Note a file event for the delete check: a move is not a delete of its old path.
+
+    ``renamed`` maps a path a file moved to back to the path it has here.
+    """
+    path, kind = event.get("relativePath"), event.get("type")
+    if kind not in ("file.upsert", "file.delete") or not path:
+        return
+    target = (event.get("payload") or {}).get("movedTo")
+    if kind == "file.delete" and isinstance(target, str):
+        final[path] = MOVED
+        renamed[target] = renamed.pop(path, path)
+        return
+    final[path] = str(kind)
+
+
+def local_deletes(final: dict[str, str], renamed: dict[str, str]) -> list[str]:
+    """The local paths whose files the tracked events delete in the end."""
+    return [renamed.get(p, p) for p, kind in final.items() if kind == "file.delete"]
+
+
+class Puller(Protocol):
+    """What :func:`rename_here` needs of the engine."""
+
+    root: Path
+    journal: Journal
+    rules: Rules
+
+    @property
+    def local_keys(self) -> dict[str, str]: ...
+
+
+def rename_here(
+    engine: Puller,
+    path: str,
+    payload: dict[str, Any],
+    local: LocalFile | str,
+    row: FileRow | None,
+) -> bool:
+    """Apply a remote move of ``path`` as a local rename; False to delete as usual."""
+    target = payload.get("movedTo")
+    if not isinstance(target, str) or isinstance(local, str) or row is None:
+        return False
+    if local.hash != row.base_hash or engine.rules.reason(target) is not None:
+        return False
+    journal = engine.journal
+    if journal.file(target) is not None or _pending(journal, target):
+        return False
+    owner = engine.local_keys.get(clash_key(target))
+    if owner is not None and owner != path:
+        return False
+    try:
+        source, dest = safe_target(engine.root, path), safe_target(engine.root, target)
+        if os.path.lexists(dest):
+            return False
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        safe_target(engine.root, target)  # re-check: mkdir may have walked through a symlink
+        os.rename(source, dest)
+    except (UnsafePath, OSError) as exc:
+        log.info("remote move of %s to %s done as delete and write (%s)", path, target, exc)
+        return False
+    _fsync_dirs({dest.parent, source.parent})
+    remove_file(engine.root, path)  # nothing left there; tidies folders the move emptied
+    st = dest.stat()
+    journal.drop_file(path)
+    journal.set_file(
+        target, row.base_hash, row.base_hash, st.st_mtime_ns, st.st_size, None, st.st_ino
+    )
+    engine.local_keys.pop(clash_key(path), None)
+    engine.local_keys[clash_key(target)] = target
+    log.info("moved %s to %s (moved on the server)", path, target)
+    return True
+
+
+def _pending(journal: Journal, path: str) -> bool:
+    return journal.db.execute("SELECT 1 FROM ops WHERE path = ?", (path,)).fetchone() is not None
+
+
+def _fsync_dirs(folders: Iterable[Path]) -> None:
+    """Make the rename durable: both directory entries reach the disk."""
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
