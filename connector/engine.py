@@ -143,6 +143,8 @@ class Engine:
         """The last cursor pulled (read by the event subscription's thread)."""
         self._writes: list[tuple[str, str, bytes]] = []
         """Remote content the page being applied will write (path, hash, bytes)."""
+        self.moved_dirs: set[Path] = set()
+        """Folders that local renames of remote moves touched, not yet fsynced."""
         self.last_scan: Scan | None = None
         """The latest scan (``hashed`` tells which files it had to read)."""
 
@@ -370,7 +372,7 @@ class Engine:
                 ):
                     continue
                 if res is not None:
-                    self._record_result(op, res, report)
+                    self._record_result(moves.followed(self, op, res), res, report)
                     self.journal.finish_op(op.op_id)
 
     def _record_result(self, op: Op, res: dict[str, Any], report: Report) -> None:
@@ -445,6 +447,7 @@ class Engine:
                 for path, event in last.items():
                     self._apply_remote(path, event, report)
                 self._write_all(report)
+                moves.sync_dirs(self)
                 cursor = int(page["nextCursor"])
                 self.journal.set_cursor(cursor)
                 if resumed:

@@ -21,18 +21,18 @@ The pull's delete limits count a moved file as a delete only if a later event
 deletes it at its new path; it is counted at the path it has here.
 """
 
+import dataclasses
 import itertools
 import logging
 import os
 import posixpath
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from connector.ignore import Rules
 from connector.journal import FileRow, Journal, NewOp, Op
 from connector.localfs import UnsafePath, remove_file, safe_target
-from connector.scanner import LocalFile, clash_key
+from connector.scanner import LocalFile, clash_key, read_local
 
 log = logging.getLogger("connector")
 
@@ -170,6 +170,8 @@ class Puller(Protocol):
     root: Path
     journal: Journal
     rules: Rules
+    moved_dirs: set[Path]
+    """Folders renames touched, fsynced by :func:`sync_dirs` before the journal commits."""
 
     @property
     def local_keys(self) -> dict[str, str]: ...
@@ -186,43 +188,82 @@ def rename_here(
     target = payload.get("movedTo")
     if not isinstance(target, str) or isinstance(local, str) or row is None:
         return False
-    if local.hash != row.base_hash or engine.rules.reason(target) is not None:
+    if local.hash != row.base_hash:
         return False
+    st = _rename(engine, path, target)
+    if st is None:
+        return False
+    base = row.base_hash
+    engine.journal.set_file(target, base, base, st.st_mtime_ns, st.st_size, None, st.st_ino)
+    log.info("moved %s to %s (moved on the server)", path, target)
+    return True
+
+
+def followed(engine: Puller, op: Op, answer: dict[str, Any]) -> Op:
+    """The operation as the server applied it: at the path its file had moved to.
+
+    An edit pushed to a path whose file moved elsewhere meanwhile lands on that
+    file (services/moves.py on the server). The local file follows it there when
+    it still holds what was pushed, so the folder does not keep a path the
+    server no longer has; the answer is then recorded for the new path.
+    """
+    landed = answer.get("relativePath")
+    if op.is_delete or not isinstance(landed, str) or landed == op.path:
+        return op
+    if answer.get("status") in ("rejected", "duplicate", None):
+        return op
+    local = read_local(engine.root, op.path, engine.rules, None)
+    if isinstance(local, str) or local.hash != op.content_hash:
+        return op
+    st = _rename(engine, op.path, landed)
+    if st is None:
+        return op
+    sync_dirs(engine)  # rare: made durable at once, before the answer is recorded
+    log.info("moved %s to %s: the server had moved the file there", op.path, landed)
+    return dataclasses.replace(
+        op, path=landed, mtime_ns=st.st_mtime_ns, size=st.st_size, inode=st.st_ino
+    )
+
+
+def _rename(engine: Puller, path: str, target: str) -> os.stat_result | None:
+    """Rename ``path`` to ``target`` here, durably, journal rows following; None if unsafe."""
     journal = engine.journal
+    if engine.rules.reason(target) is not None:
+        return None
     if journal.file(target) is not None or _pending(journal, target):
-        return False
+        return None
     owner = engine.local_keys.get(clash_key(target))
     if owner is not None and owner != path:
-        return False
+        return None
     try:
         source, dest = safe_target(engine.root, path), safe_target(engine.root, target)
         if os.path.lexists(dest):
-            return False
+            return None
         dest.parent.mkdir(parents=True, exist_ok=True)
         safe_target(engine.root, target)  # re-check: mkdir may have walked through a symlink
         os.rename(source, dest)
     except (UnsafePath, OSError) as exc:
-        log.info("remote move of %s to %s done as delete and write (%s)", path, target, exc)
-        return False
-    _fsync_dirs({dest.parent, source.parent})
+        log.info("move of %s to %s not done here (%s)", path, target, exc)
+        return None
+    engine.moved_dirs.update((dest.parent, source.parent))
     remove_file(engine.root, path)  # nothing left there; tidies folders the move emptied
-    st = dest.stat()
     journal.drop_file(path)
-    journal.set_file(
-        target, row.base_hash, row.base_hash, st.st_mtime_ns, st.st_size, None, st.st_ino
-    )
     engine.local_keys.pop(clash_key(path), None)
     engine.local_keys[clash_key(target)] = target
-    log.info("moved %s to %s (moved on the server)", path, target)
-    return True
+    return dest.stat()
 
 
 def _pending(journal: Journal, path: str) -> bool:
     return journal.db.execute("SELECT 1 FROM ops WHERE path = ?", (path,)).fetchone() is not None
 
 
-def _fsync_dirs(folders: Iterable[Path]) -> None:
-    """Make the rename durable: both directory entries reach the disk."""
+def sync_dirs(engine: Puller) -> None:
+    """Make the renames durable before the journal records them: their folders reach the disk.
+
+    Called once per page of remote changes rather than per rename, so a folder of
+    a thousand files costs one fsync per folder involved.
+    """
+    folders, engine.moved_dirs = engine.moved_dirs, set()
     for folder in folders:
         if not folder.is_dir():
             continue

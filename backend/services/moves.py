@@ -31,7 +31,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from backend.db import defer_insert
@@ -102,8 +101,7 @@ def _move(changes: Changes, edit: Edit, old: str) -> None:
     if file.orm is not None:
         file.orm.relative_path = edit.path
     elif file.id is not None:
-        statement = update(File).where(col(File.id) == file.id).values(relative_path=edit.path)
-        session.execute(statement)
+        changes.moved.append((file.id, old, edit.path))
     changes.version(
         file,
         digest=file.current_hash,
