@@ -526,6 +526,8 @@ class Engine:
         return n > self.opts.max_deletes or (n >= 10 and ratio > self.opts.max_delete_ratio)
 
     def _apply_remote(self, path: str, event: dict[str, Any], report: Report) -> None:
+        if moves.own_echo(self, self.connector_id, event):
+            return
         payload = event.get("payload") or {}
         omitted = bool(payload.get("contentOmitted"))
         if event["type"] == "file.upsert" and (

@@ -177,6 +177,20 @@ class Puller(Protocol):
     def local_keys(self) -> dict[str, str]: ...
 
 
+def own_echo(engine: Puller, connector_id: str, event: dict[str, Any]) -> bool:
+    """Whether ``event`` is this connector's own move coming back with nothing to do.
+
+    The old path of a move pushed from here is no longer journaled: a folder
+    renamed here brings back a thousand such deletes, each skipped with one lookup.
+    """
+    payload = event.get("payload") or {}
+    if event.get("type") != "file.delete" or not isinstance(payload.get("movedTo"), str):
+        return False
+    path = event.get("relativePath")
+    own = bool(connector_id) and payload.get("connectorId") == connector_id
+    return own and isinstance(path, str) and engine.journal.file(path) is None
+
+
 def rename_here(
     engine: Puller,
     path: str,
