@@ -108,6 +108,8 @@ class Version(SQLModel, table=True):
     connector_id: str | None = Field(default=None, max_length=36)
     conflict_id: str | None = Field(default=None, max_length=36)
     """Set when this content arrived as a side of an open conflict rather than as current."""
+    moved_from: str | None = Field(default=None, max_length=1024)
+    """Set on the entry a move wrote: the path the file had before (its content is unchanged)."""
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -175,4 +177,23 @@ class Operation(SQLModel, table=True):
     fingerprint: str | None = Field(default=None, max_length=64)
     """sha256 of what was pushed (path, content or delete), so a reused operationId with
     other content is told apart from a replay; None on rows recorded before it existed."""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Move(SQLModel, table=True):
+    """A path a file left by a move, so a late edit of that path can follow the file.
+
+    A connector that has not seen the move still pushes to the old path with the
+    old base; the edit is applied to the file it meant (by id), wherever it now is.
+    """
+
+    __tablename__ = "moves"
+    __table_args__ = (Index("ix_moves_source_path", "source_id", "from_path", "cursor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="sources.id", max_length=36)
+    from_path: str = Field(max_length=1024)
+    file_id: int = Field(foreign_key="files.id")
+    cursor: int = Field(sa_type=BigInteger)
+    """The cursor of the move's events: the latest move away from a path wins."""
     created_at: datetime = Field(default_factory=utcnow)

@@ -16,7 +16,10 @@ user runs it: ``localsync sync DIR --once``):
 * two folders end to end: the upload plus a second, empty folder pulling it all;
   beside two Syncthing instances on loopback doing the same (first start of both
   until the second holds every file), and a no-op rescan beside Syncthing's.
-  Syncthing is skipped, saying so, when ``syncthing`` is not installed.
+  Syncthing is skipped, saying so, when ``syncthing`` is not installed;
+* renaming a folder of 1,000 files (goal: about a no-op, at most 1.5x the no-op
+  run measured beside it), pushed as moves, and the same rename pulled into a
+  second folder (renamed there, not rewritten).
 
 Commands run with Python's bytecode caches enabled, as for an installed tool.
 Prints one JSON object on stdout; progress goes to stderr. Ratios compare
@@ -185,6 +188,8 @@ def bench_localsync(args: argparse.Namespace, tmp: Path, report: dict[str, Any])
         report["changed_100_sync_seconds"] = round(statistics.median(changed_sync), 3)
         log(f"100 changed: sync {report['changed_100_sync_seconds']}s")
 
+        bench_rename(args, ls, folder, report)
+
         # Two folders end to end: a fresh source, uploaded from one folder, pulled by another.
         e2e = Localsync(server, f"ws-bench-{uuid.uuid4().hex[:8]}")
         first, second = tmp / "e2e-a", tmp / "e2e-b"
@@ -200,7 +205,65 @@ def bench_localsync(args: argparse.Namespace, tmp: Path, report: dict[str, Any])
         report["two_folders_seconds"] = round(push + pull, 3)
         report["noop_rescan_seconds"] = round(median(lambda: e2e.once(second), rounds), 3)
         log(f"two folders: push {push:.2f}s + pull {pull:.2f}s")
+        bench_rename_pulled(args, e2e, first, second, report)
     return pristine
+
+
+RENAMED_FILES = 1000
+"""The size of the folder whose rename is measured."""
+
+
+def gather(folder: Path, files: int) -> tuple[Path, int]:
+    """Put whole ``dNN`` folders into ``shelf/`` until it holds about RENAMED_FILES files."""
+    per_dir = max(1, files // 100)
+    dirs = max(1, min(100, round(RENAMED_FILES / per_dir)))
+    shelf = folder / "shelf"
+    shelf.mkdir()
+    for i in range(dirs):
+        (folder / f"d{i:02}").rename(shelf / f"d{i:02}")
+    return shelf, sum(1 for _ in shelf.rglob("*.md"))
+
+
+def flip(folder: Path, current: Path) -> Path:
+    """Rename the gathered folder between ``shelf`` and ``archive``."""
+    other = folder / ("archive" if current.name == "shelf" else "shelf")
+    current.rename(other)
+    return other
+
+
+def bench_rename(
+    args: argparse.Namespace, ls: Localsync, folder: Path, report: dict[str, Any]
+) -> None:
+    """Renaming a folder of 1,000 files, beside a no-op run of the same folder, same run."""
+    shelf, moved = gather(folder, args.files)
+    report["rename_folder_files"] = moved
+    report["gather_into_folder_sync_seconds"] = round(ls.once(folder), 3)
+    times, noops = [], []
+    for _ in range(args.rounds):
+        shelf = flip(folder, shelf)
+        times.append(ls.once(folder))
+        noops.append(ls.once(folder))
+    report["rename_folder_sync_seconds"] = round(statistics.median(times), 3)
+    report["noop_beside_rename_sync_seconds"] = round(statistics.median(noops), 3)
+    log(
+        f"rename of a folder of {moved} files: {report['rename_folder_sync_seconds']}s, "
+        f"no-op beside it {report['noop_beside_rename_sync_seconds']}s"
+    )
+
+
+def bench_rename_pulled(
+    args: argparse.Namespace, ls: Localsync, first: Path, second: Path, report: dict[str, Any]
+) -> None:
+    """The same rename pushed from one folder and applied (renamed locally) in another."""
+    shelf, moved = gather(first, args.files)
+    ls.once(first)
+    ls.once(second)
+    shelf = flip(first, shelf)
+    report["two_folders_rename_push_seconds"] = round(ls.once(first), 3)
+    report["two_folders_rename_pull_seconds"] = round(ls.once(second), 3)
+    arrived = sum(1 for _ in (second / shelf.name).rglob("*.md"))
+    if arrived != moved:
+        raise SystemExit(f"second folder holds {arrived} renamed files, expected {moved}")
 
 
 # ---- Syncthing -----------------------------------------------------------------
@@ -389,7 +452,11 @@ def _ratios(r: dict[str, Any]) -> dict[str, Any]:
             r["initial_upload_seconds"] / r["rsync_initial_seconds"], 2
         ),
     }
+    out["ratio_rename_folder_over_noop"] = round(
+        r["rename_folder_sync_seconds"] / r["noop_beside_rename_sync_seconds"], 2
+    )
     out["goals"] = {
+        "rename_folder_about_a_noop_at_most_1.5x": out["ratio_rename_folder_over_noop"] <= 1.5,
         "noop_at_most_2x_rsync": out["ratio_noop_over_rsync"] <= 2,
         "changed_100_at_most_2x_rsync": out["ratio_changed_100_over_rsync"] <= 2,
         "help_at_most_0.15s": r["help_seconds"] <= 0.15,

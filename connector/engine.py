@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from connector import __version__
+from connector import __version__, moves
 from connector.client import ApiError, Backoff, Client, SourcePaused, Unreachable
 from connector.hashing import text_hash
 from connector.ignore import Rules, load_rules
@@ -144,6 +144,8 @@ class Engine:
         """The last cursor pulled (read by the event subscription's thread)."""
         self._writes: list[tuple[str, str, bytes]] = []
         """Remote content the page being applied will write (path, hash, bytes)."""
+        self.moved_dirs: set[Path] = set()
+        """Folders that local renames of remote moves touched, not yet fsynced."""
         self.last_scan: Scan | None = None
         """The latest scan (``hashed`` tells which files it had to read)."""
 
@@ -269,9 +271,9 @@ class Engine:
                 continue
             base = lop.content_hash if lop is not None else row.base_hash
             deletes.append(NewOp(path, True, None, None, base))
-        if deletes and not self.opts.allow_deletes:
-            self._check_deletes(deletes, result, rows)
-        ops = _pair_renames(deletes, upserts)
+        ops, alone = moves.pair(deletes, upserts)
+        if alone and not self.opts.allow_deletes:
+            self._check_deletes(alone, result, rows)
         if ops:
             self.journal.add_ops(ops)
             log.info("journaled %d change(s) (%d delete(s))", len(ops), len(deletes))
@@ -314,9 +316,8 @@ class Engine:
             for batch in _batches(ops):
                 if self.stop.is_set():
                     break
-                body = self.client.encode_push(
-                    self.source_id, self.connector_id, [_wire_item(op) for op in batch]
-                )
+                items = moves.wire_items(batch, moves.partners(batch), _wire_item)
+                body = self.client.encode_push(self.source_id, self.connector_id, items)
                 answered: tuple[list[Op], dict[str, Any]] | None = None
                 if in_flight is not None:
                     answer = self._answer(*in_flight, report)
@@ -363,11 +364,19 @@ class Engine:
 
     def _record_batch(self, batch: list[Op], answer: dict[str, Any], report: Report) -> None:
         by_id = {r.get("operationId"): r for r in answer["results"]}
+        moved = moves.partners(batch)
         with self.journal.transaction():
             for op in batch:
                 res = by_id.get(op.op_id)
+                gone = moved.get(op.op_id)
+                if (
+                    res is not None
+                    and gone is not None
+                    and moves.settle(self.journal, gone, op, res)
+                ):
+                    continue
                 if res is not None:
-                    self._record_result(op, res, report)
+                    self._record_result(moves.followed(self, op, res), res, report)
                     self.journal.finish_op(op.op_id)
 
     def _record_result(self, op: Op, res: dict[str, Any], report: Report) -> None:
@@ -442,6 +451,7 @@ class Engine:
                 for path, event in last.items():
                     self._apply_remote(path, event, report)
                 self._write_all(report)
+                moves.sync_dirs(self)
                 cursor = int(page["nextCursor"])
                 self.journal.set_cursor(cursor)
                 if resumed:
@@ -458,13 +468,12 @@ class Engine:
         kept: list[dict[str, Any]] = []
         keep, kept_bytes = True, 0
         final: dict[str, str] = {}
+        renamed: dict[str, str] = {}
         position = cursor
         while not self.stop.is_set():
             page = self._deltas(position)
             for event in page["events"]:
-                path, kind = event.get("relativePath"), event["type"]
-                if kind in FILE_EVENTS and path:
-                    final[path] = kind
+                moves.track(event, final, renamed)
             if keep:
                 kept_bytes += sum(
                     len(str((e.get("payload") or {}).get("content") or "")) for e in page["events"]
@@ -478,7 +487,7 @@ class Engine:
             if not page["hasMore"]:
                 break
         if not self.opts.allow_deletes:
-            self._check_remote_deletes([p for p, kind in final.items() if kind == "file.delete"])
+            self._check_remote_deletes(moves.local_deletes(final, renamed))
         if keep:
             yield from kept
             return
@@ -521,6 +530,8 @@ class Engine:
         return n > self.opts.max_deletes or (n >= 10 and ratio > self.opts.max_delete_ratio)
 
     def _apply_remote(self, path: str, event: dict[str, Any], report: Report) -> None:
+        if moves.own_echo(self, self.connector_id, event):
+            return
         payload = event.get("payload") or {}
         omitted = bool(payload.get("contentOmitted"))
         if event["type"] == "file.upsert" and (
@@ -586,6 +597,8 @@ class Engine:
             self.local_keys[clash_key(path)] = path
             return
         # file.delete
+        if moves.rename_here(self, path, payload, local, row):
+            return
         if isinstance(local, str):
             self.journal.drop_file(path)
         elif base is not None and local.hash == base:
@@ -751,25 +764,6 @@ def _wire_item(op: Op) -> dict[str, Any]:
     if not op.is_delete:
         item.update(content=op.content, contentType="text/markdown", contentHash=op.content_hash)
     return item
-
-
-def _pair_renames(deletes: list[NewOp], upserts: list[NewOp]) -> list[NewOp]:
-    """Order a rename's delete right before its upsert so both travel in one batch."""
-    by_hash: dict[str, list[NewOp]] = {}
-    for up in upserts:
-        if up.base_hash is None and up.content_hash:
-            by_hash.setdefault(up.content_hash, []).append(up)
-    ordered: list[NewOp] = []
-    used: set[int] = set()
-    for d in deletes:
-        ordered.append(d)
-        partners = by_hash.get(d.base_hash or "")
-        if partners:
-            up = partners.pop()
-            ordered.append(up)
-            used.add(id(up))
-    ordered.extend(u for u in upserts if id(u) not in used)
-    return ordered
 
 
 def _batches(ops: list[Op]) -> Iterator[list[Op]]:

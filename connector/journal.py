@@ -253,30 +253,34 @@ class Journal:
 
     def add_ops(self, ops: Iterable[NewOp]) -> list[str]:
         """Journal ``ops`` in one committed transaction; returns their operation ids."""
+        with self.transaction():
+            return self.insert_ops(ops)
+
+    def insert_ops(self, ops: Iterable[NewOp]) -> list[str]:
+        """Journal ``ops`` inside the caller's transaction; returns their operation ids."""
         import uuid  # only runs that have changes to journal pay for the import
 
         now = time.time()
         ids: list[str] = []
-        with self.transaction():
-            for op in ops:
-                op_id = f"op-{uuid.uuid4()}"
-                ids.append(op_id)
-                self.db.execute(
-                    "INSERT INTO ops(op_id, path, is_delete, content, content_hash, base_hash, "
-                    "mtime_ns, size, inode, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        op_id,
-                        op.path,
-                        int(op.is_delete),
-                        op.content,
-                        op.content_hash,
-                        op.base_hash,
-                        op.mtime_ns,
-                        op.size,
-                        op.inode,
-                        now,
-                    ),
-                )
+        for op in ops:
+            op_id = f"op-{uuid.uuid4()}"
+            ids.append(op_id)
+            self.db.execute(
+                "INSERT INTO ops(op_id, path, is_delete, content, content_hash, base_hash, "
+                "mtime_ns, size, inode, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    op_id,
+                    op.path,
+                    int(op.is_delete),
+                    op.content,
+                    op.content_hash,
+                    op.base_hash,
+                    op.mtime_ns,
+                    op.size,
+                    op.inode,
+                    now,
+                ),
+            )
         return ids
 
     def pending(self, due_before: float | None = None) -> list[Op]:

@@ -278,6 +278,8 @@ class VersionInfo:
     conflict_id: str | None
     after: str | None = None
     """Where this version sits in the history listing (the cursor before it), to fetch it alone."""
+    moved_from: str | None = None
+    """Set on the entry a move wrote: the path the file had before."""
 
 
 @dataclass(frozen=True)
@@ -519,7 +521,7 @@ _VERSIONS = gql(
   source(id: $id) {
     file(path: $path) {
       versions(first: $first, after: $after) {
-        edges { cursor node { seq hash origin recordedAt size deleted conflictId } }
+        edges { cursor node { seq hash origin recordedAt size deleted conflictId movedFrom } }
         pageInfo { hasNextPage endCursor }
       }
     }
@@ -1201,6 +1203,7 @@ def _version(node: Mapping[str, Any], after: str | None = None) -> VersionInfo:
         deleted=node["deleted"],
         conflict_id=node["conflictId"],
         after=after,
+        moved_from=node.get("movedFrom"),
     )
 
 

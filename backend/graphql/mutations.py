@@ -36,6 +36,11 @@ class PushItemInput:
     content_hash: str | None = None
     base_hash: str | None = None
     is_delete: bool = False
+    rename_from: str | None = strawberry.field(
+        default=None,
+        description="Move the file at this path to `path` with its history first "
+        "(as push-batch's renameFrom).",
+    )
 
 
 @strawberry.enum
@@ -109,6 +114,7 @@ class Mutation:
                 "contentHash": i.content_hash,
                 "baseHash": i.base_hash,
                 "isDelete": i.is_delete,
+                "renameFrom": i.rename_from,
             }
             for i in items
         ]

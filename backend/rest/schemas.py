@@ -199,6 +199,14 @@ class PushItem(WireIn):
     content_hash: HashIn | None = Field(default=None, description="Checked against content")
     base_hash: HashIn | None = Field(default=None, description="The hash this edit started from")
     is_delete: bool = False
+    rename_from: RelativePath | None = Field(
+        default=None,
+        description="Extension: the file at this path moves to relativePath with its whole "
+        "history, then content applies by the usual baseHash rules (baseHash is the content "
+        "before the move). Nothing live there: a plain upsert. Refused per item with "
+        "MOVE_TARGET_EXISTS, MOVE_TARGET_HAS_HISTORY, MOVE_SOURCE_IN_CONFLICT or PATH_CLASH. "
+        "Not with isDelete.",
+    )
 
 
 MAX_BATCH_ITEMS = Settings.model_fields["max_batch_items"].default
@@ -419,6 +427,10 @@ class VersionOut(Wire):
         default=False,
         description="Extension: retention removed this version's content; `content` is null "
         "and diffs or restores of it answer 410 VERSION_PRUNED.",
+    )
+    moved_from: str | None = Field(
+        default=None,
+        description="Extension: set on the entry a move wrote, the path the file had before.",
     )
 
 

@@ -217,6 +217,7 @@ def version(row: Version, contents: dict[str, str], pruned: bool = False) -> s.V
         conflict_id=row.conflict_id,
         content=contents.get(row.hash) if row.hash and not pruned else None,
         pruned=pruned,
+        moved_from=row.moved_from,
     )
 
 

@@ -33,6 +33,10 @@ class Edit:
     operation_id: str | None
     connector_id: str | None
     content_type: str = "text/markdown"
+    rename_from: str | None = None
+    """A push that moves the file at this path to ``path`` first (services/moves.py)."""
+    followed_from: str | None = None
+    """The path the client pushed to, when the edit followed a move to ``path``."""
 
 
 @dataclass(frozen=True)

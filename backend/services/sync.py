@@ -15,6 +15,7 @@ from backend.services.automerge import MergeKey, compute_merges, load_merge_inpu
 from backend.services.content import check_content, check_hash, check_size, is_storable, sha256_hex
 from backend.services.edits import Edit, Outcome, apply_edit, file_event, open_conflict
 from backend.services.files import FileRow, load_file_rows
+from backend.services.moves import check_rename_from, follow_moves, move_file
 from backend.services.preview import word_or_line
 from backend.services.sources import get_source
 from backend.services.tree import Occupancy, check_path_free, is_live
@@ -149,9 +150,11 @@ def apply_plan(session: Session, plan: BatchPlan) -> BatchResult:
     edits = [e for e in plan.entries if isinstance(e, Edit)]
     done = _processed(session, source.id, {e.operation_id or "" for e in edits})
     planned = [_against_done(e, done) if isinstance(e, Edit) else e for e in plan.entries]
+    planned = follow_moves(session, source.id, planned)
     fresh = [e for e in planned if isinstance(e, Edit)]
     changes = Changes(session, source, utcnow())
-    changes.files.update(load_file_rows(session, source.id, {e.path for e in fresh}))
+    paths = {e.path for e in fresh} | {e.rename_from for e in fresh if e.rename_from}
+    changes.files.update(load_file_rows(session, source.id, paths))
     tree = Occupancy(session, source.id, {e.path for e in fresh if e.content is not None})
     seen: dict[str, tuple[str, ItemResult]] = {}
     for entry in planned:
@@ -178,13 +181,15 @@ def _rejected(operation_id: object, path: object, exc: LocalSyncError) -> ItemRe
     )
 
 
-def fingerprint(path: str, digest: str | None) -> str:
-    """What an operation pushed: its path, and its content's hash or that it deleted."""
-    return sha256_hex(f"{path}\n{digest or 'delete'}")
+def fingerprint(path: str, digest: str | None, rename_from: str | None = None) -> str:
+    """What an operation pushed: its path, its content's hash or that it deleted,
+    and the path it moved the file from, if any."""
+    moved = f"\nfrom {rename_from}" if rename_from is not None else ""
+    return sha256_hex(f"{path}\n{digest or 'delete'}{moved}")
 
 
 def _edit_fingerprint(edit: Edit) -> str:
-    return fingerprint(edit.path, edit.digest)
+    return fingerprint(edit.followed_from or edit.path, edit.digest, edit.rename_from)
 
 
 def _same_request(op: Operation, edit: Edit) -> bool:
@@ -251,6 +256,11 @@ def _apply_one(
         if first_mark != mark:
             return _reused(edit)
         return ItemResult(op_id, edit.path, "duplicate", first.hash, first.conflict_id)
+    moved: bool | LocalSyncError = False
+    if edit.rename_from is not None:
+        moved = move_file(changes, edit, tree)
+        if isinstance(moved, LocalSyncError):
+            return _rejected(op_id, edit.path, moved)
     file = changes.files.get(edit.path)
     if edit.content is not None and not is_live(file):
         try:
@@ -258,6 +268,8 @@ def _apply_one(
         except LocalSyncError as exc:
             return _rejected(op_id, edit.path, exc)
     outcome = apply_to_row(changes, merges, edit)
+    if moved and outcome.status == "unchanged":
+        outcome = Outcome("applied", outcome.digest)  # the move was the change
     tree.record(edit.path, is_live(changes.files.get(edit.path)))
     changes.operation(
         {
@@ -375,6 +387,7 @@ def _validate(item: object, settings: Settings, connector_id: str | None) -> Edi
     base = check_hash(item.get("baseHash"), "baseHash")
     content_type = _content_type(item.get("contentType"))
     claimed = check_hash(item.get("contentHash"), "contentHash")
+    rename_from = check_rename_from(item.get("renameFrom"), path, is_delete)
     if is_delete:
         return Edit(
             path, "local", None, None, 0, base, True, "connector", op_id, connector_id, content_type
@@ -396,6 +409,7 @@ def _validate(item: object, settings: Settings, connector_id: str | None) -> Edi
         op_id,
         connector_id,
         content_type,
+        rename_from,
     )
 
 

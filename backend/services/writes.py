@@ -46,6 +46,8 @@ class Changes:
         self._operations: list[dict[str, Any]] = []
         self._counted = 0
         """File-count change of files handed to the ORM, up to the hand-over."""
+        self.moved: list[tuple[int, str, str]] = []
+        """Files moved by this write (services/moves.py): id, old path, new path."""
 
     def new_file(self, path: str, content_type: str) -> FileRow:
         file = FileRow(None, path, None, "deleted", content_type, 0, 0, was_live=False, dirty=True)
@@ -64,6 +66,7 @@ class Changes:
         origin: str,
         operation_id: str | None,
         connector_id: str | None,
+        moved_from: str | None = None,
     ) -> None:
         file.version_count += 1
         file.dirty = True
@@ -75,6 +78,7 @@ class Changes:
             "operation_id": operation_id,
             "connector_id": connector_id,
             "conflict_id": None,
+            "moved_from": moved_from,
             "created_at": self.now,
         }
         self._versions.append((file, row))
@@ -120,6 +124,7 @@ class Changes:
     def write(self) -> None:
         """Write everything collected, one statement per table, and the source's counters."""
         self.events.settle()
+        self._write_paths()
         fresh = [f for f in self.files.values() if f.id is None and f.orm is None]
         self._insert_files(fresh)
         changed = [self._file_values(f) for f in self.files.values() if f.dirty and f.orm is None]
@@ -144,6 +149,21 @@ class Changes:
         self._counted = 0
         self.session.add(self.source)
         self._blobs, self._versions, self._operations = {}, [], []
+
+    def _write_paths(self) -> None:
+        """Moved files' new paths, before a new file may take one they left.
+
+        One statement; but when a file takes a path another one leaves in the same
+        write, one per move in order, as one statement's row order is not defined
+        (PostgreSQL checks the unique path on each row).
+        """
+        moved, self.moved = self.moved, []
+        rows = [{"id": i, "relative_path": new} for i, _, new in moved]
+        if {new for _, _, new in moved} & {old for _, old, _ in moved}:
+            for row in rows:
+                update_rows(self.session, _FILES, [row])
+        else:
+            update_rows(self.session, _FILES, rows)
 
     def _insert_files(self, files: list[FileRow]) -> None:
         if not files:

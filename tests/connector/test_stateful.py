@@ -1,7 +1,7 @@
 """A bounded hypothesis state machine: two connectors and the server, random steps.
 
-Steps are edits and deletes in either folder (on the same paths, so they can
-clash), ticks (a ``--once`` sync of one side; each is a fresh process-like run,
+Steps are edits, deletes and moves in either folder (on the same paths, so
+they can clash), ticks (a ``--once`` sync of one side; each is a fresh process-like run,
 so also a restart), syncs while the server is unreachable, and restarts that
 lost the journal. After every step, every content either side wrote and synced
 is on the server: current, in some file's history, or a side of an open
@@ -71,6 +71,15 @@ def test_random_steps_lose_no_synced_content(syncer: Syncer, api: Api, tmp_path:
         @rule(side=SIDES, name=st.sampled_from(NAMES))
         def delete(self, side: int, name: str) -> None:
             (self.folders[side] / name).unlink(missing_ok=True)
+
+        @rule(side=SIDES, old=st.sampled_from(NAMES), new=st.sampled_from(NAMES))
+        def move(self, side: int, old: str, new: str) -> None:
+            """A rename or move inside the folder; the scan pushes it as a move."""
+            folder = self.folders[side]
+            if old == new or not (folder / old).is_file() or (folder / new).exists():
+                return
+            (folder / new).parent.mkdir(parents=True, exist_ok=True)
+            (folder / old).rename(folder / new)
 
         @rule(side=SIDES)
         def tick(self, side: int) -> None:

@@ -148,3 +148,17 @@ async def test_a_long_diff_is_drawn_and_end_reaches_its_last_line(api: Api, make
 
 def text_of_last_line(diff: DiffView) -> str:
     return diff.render_line(diff.scrollable_content_region.height - 1).text.rstrip()
+
+
+async def test_a_moved_file_says_where_it_was_moved_from(api: Api, make_app: Any) -> None:
+    sid = api.source()["id"]
+    api.push(sid, upsert("notes/a.md", "one\n"))
+    api.push(sid, upsert("archive/a.md", "one\n", base=sha("one\n"), renameFrom="notes/a.md"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        versions = await _history(pilot, app, "archive/a.md")
+        newest, first = (str(versions.get_row_at(i)[4]) for i in (0, 1))
+        assert "moved from notes/a.md" in newest
+        assert "moved" not in first
+        screen = app.export_screenshot()
+        assert "moved from notes/a.md" in screen.replace("&#160;", " ")

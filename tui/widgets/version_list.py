@@ -59,6 +59,8 @@ class VersionList(DataTable[str | Text]):
         for i, v in enumerate(self.versions):
             mark = Text("◆", style=marked) if i in self.marked else Text(" ")
             origin = v.origin.lower() + (" (conflict side)" if v.conflict_id else "")
+            if v.moved_from:
+                origin += f" · moved from {v.moved_from}"
             self.add_row(
                 mark,
                 str(v.seq),

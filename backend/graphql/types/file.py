@@ -42,6 +42,10 @@ class Version:
     conflict_id: str | None = strawberry.field(
         description="Set when this content arrived as a side of a conflict, not as current."
     )
+    moved_from: str | None = strawberry.field(
+        default=None,
+        description="Set on the entry a move wrote: the path the file had before it.",
+    )
 
     @classmethod
     def from_model(cls, row: VersionRow) -> "Version":
@@ -56,6 +60,7 @@ class Version:
             operation_id=row.operation_id,
             connector_id=row.connector_id,
             conflict_id=row.conflict_id,
+            moved_from=row.moved_from,
         )
 
     @strawberry.field(
