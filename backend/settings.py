@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = 5 * MIB
     """Largest content accepted for one file (UTF-8 bytes)."""
 
+    max_attachment_bytes: int = 25 * MIB
+    """Largest attachment (a file synced as bytes, base64 on the wire) accepted, in raw bytes."""
+
     max_batch_items: int = 100
     """Most items one push-batch may carry."""
 

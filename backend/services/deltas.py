@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
 from backend.models import Event
-from backend.services.content import load_blobs
+from backend.services.content import load_stored_many
 from backend.services.sources import get_source
 
 MAX_DELTAS_LIMIT = 500
@@ -51,6 +51,8 @@ class DeltaPage:
     """Cursors of upserts answered without their content (the asking connector's own pushes)."""
     pruned: set[int] = field(default_factory=set)
     """Cursors of upserts whose content retention removed since: answered without it."""
+    binary: set[str] = field(default_factory=set)
+    """Hashes on this page that are attachments: their ``contents`` are base64."""
 
 
 def read_deltas(
@@ -61,6 +63,7 @@ def read_deltas(
     limit: int | None,
     default_limit: int = 100,
     own_connector_id: str | None = None,
+    accept_binary: bool = False,
 ) -> DeltaPage:
     """Events after ``cursor`` in order; content is joined from the blob store at read time.
 
@@ -68,6 +71,11 @@ def read_deltas(
     made come without content, since it holds that content already (an upload
     does not download itself back). An id that pushed nothing to this source,
     including one of another workspace, matches no event and changes nothing.
+
+    Unless ``accept_binary``, attachments' upserts are left out of the page
+    while ``next_cursor`` still moves past them: a client that writes an
+    upsert's ``content`` into a file (Raven's own connector) must never be
+    handed base64, and an upsert without content would read as an empty file.
     """
     source = get_source(session, workspace_id, source_id)
     after = 0 if cursor is None else cursor
@@ -91,9 +99,19 @@ def read_deltas(
     if own_connector_id is not None:
         omitted = {e.cursor for e in upserts if e.payload.get("connectorId") == own_connector_id}
     sent = [e for e in upserts if e.cursor not in omitted]
-    contents = load_blobs(session, (e.payload.get("hash") for e in sent))
+    stored = load_stored_many(session, (e.payload.get("hash") for e in sent))
+    contents = {h: s.content for h, s in stored.items()}
+    binary = {h for h, s in stored.items() if s.binary}
     # Blobs go only when retention prunes every version holding them, so a sent
     # upsert whose blob is missing is one whose content was pruned since.
     pruned = {e.cursor for e in sent if e.payload.get("hash") not in contents}
     next_cursor = rows[-1].cursor if rows else after
-    return DeltaPage(source.id, after, next_cursor, has_more, rows, contents, omitted, pruned)
+    if not accept_binary and binary:
+        rows = [e for e in rows if not _is_binary_upsert(e, binary)]
+    return DeltaPage(
+        source.id, after, next_cursor, has_more, rows, contents, omitted, pruned, binary
+    )
+
+
+def _is_binary_upsert(event: EventView, binary: set[str]) -> bool:
+    return event.type == "file.upsert" and event.payload.get("hash") in binary
