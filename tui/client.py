@@ -46,6 +46,8 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
+from tui.attachments import describe_binary
+
 Choice = Literal["LOCAL", "RAVEN", "BOTH_LOCAL_FIRST", "BOTH_RAVEN_FIRST", "BASE", "EDITED"]
 WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN"]
 
@@ -265,6 +267,10 @@ class FileContent:
     state: str
     hash: str | None
     content: str | None
+    binary: bool = False
+    """An attachment: ``content`` is then a description, never its bytes."""
+    size: int = 0
+    content_type: str = "text/markdown"
 
 
 @dataclass(frozen=True)
@@ -278,6 +284,8 @@ class VersionInfo:
     conflict_id: str | None
     after: str | None = None
     """Where this version sits in the history listing (the cursor before it), to fetch it alone."""
+    binary: bool = False
+    """An attachment's version: shown by type and size, never as text."""
 
 
 @dataclass(frozen=True)
@@ -511,7 +519,7 @@ fragment FilePage on FileConnection {
 )
 _FILE = gql(
     """query File($id: ID!, $path: String!) {
-  source(id: $id) { file(path: $path) { path state hash content } }
+  source(id: $id) { file(path: $path) { path state hash content binary size contentType } }
 }"""
 )
 _VERSIONS = gql(
@@ -519,7 +527,7 @@ _VERSIONS = gql(
   source(id: $id) {
     file(path: $path) {
       versions(first: $first, after: $after) {
-        edges { cursor node { seq hash origin recordedAt size deleted conflictId } }
+        edges { cursor node { seq hash origin recordedAt size deleted conflictId binary } }
         pageInfo { hasNextPage endCursor }
       }
     }
@@ -529,7 +537,10 @@ _VERSIONS = gql(
 _VERSION_CONTENT = gql(
     """query VersionContent($id: ID!, $path: String!, $after: String) {
   source(id: $id) {
-    file(path: $path) { versions(first: 1, after: $after) { nodes { hash content } } }
+    file(path: $path) {
+      contentType
+      versions(first: 1, after: $after) { nodes { hash content binary size } }
+    }
   }
 }"""
 )
@@ -734,6 +745,17 @@ class LocalSyncClient:
         node = data["source"]["file"]
         if node is None:
             raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        if node["binary"]:
+            note = describe_binary(node["size"], node["contentType"])
+            return FileContent(
+                node["path"],
+                node["state"],
+                node["hash"],
+                note,
+                binary=True,
+                size=node["size"],
+                content_type=node["contentType"],
+            )
         return FileContent(node["path"], node["state"], node["hash"], node["content"])
 
     async def versions(
@@ -763,6 +785,8 @@ class LocalSyncClient:
     async def version_content(self, source_id: str, path: str, version: VersionInfo) -> str | None:
         """The whole content of one ``version`` of ``path`` (``None`` for a deletion).
 
+        An attachment's version is described ("binary, N bytes, type"), never shown as text.
+
         Fetched alone, as the one entry of the history after ``version.after``,
         so previewing a version never carries the text of the others.
         """
@@ -773,6 +797,8 @@ class LocalSyncClient:
         nodes = node["versions"]["nodes"]
         if not nodes or nodes[0]["hash"] != version.hash:
             raise NotFound(f"This version of {path} is no longer in its history", "NOT_FOUND")
+        if nodes[0]["binary"]:
+            return describe_binary(nodes[0]["size"], node["contentType"])
         content: str | None = nodes[0]["content"]
         return content
 
@@ -1201,6 +1227,7 @@ def _version(node: Mapping[str, Any], after: str | None = None) -> VersionInfo:
         deleted=node["deleted"],
         conflict_id=node["conflictId"],
         after=after,
+        binary=bool(node.get("binary")),
     )
 
 

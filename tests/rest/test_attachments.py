@@ -276,7 +276,7 @@ def test_graphql_shows_encoding_size_and_type(api: Api, source: dict[str, Any]) 
     api.push(sid, upsert("t.md", "text\n"))
     text = graphql(
         api,
-        "query($s: ID!) { source(id: $s) { file(path: \"t.md\") {"
+        'query($s: ID!) { source(id: $s) { file(path: "t.md") {'
         " binary contentEncoding content contentBase64 } } }",
         s=sid,
     )["source"]["file"]
