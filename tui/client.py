@@ -49,7 +49,7 @@ from websockets.exceptions import ConnectionClosed
 from tui.attachments import describe_binary
 
 Choice = Literal["LOCAL", "RAVEN", "BOTH_LOCAL_FIRST", "BOTH_RAVEN_FIRST", "BASE", "EDITED"]
-WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN"]
+WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN", "KEEP_BOTH"]
 
 
 class ClientError(Exception):
@@ -433,6 +433,10 @@ class ConflictDetail:
     resolution: str | None = None
     authors: tuple[str, str] = ("local", "Raven")
     """Who wrote the local and the remote side (a connector's name, Raven, a merge)."""
+    binary: bool = False
+    """A side is an attachment: resolved by keeping a side or both, never merged."""
+    local_hash: str | None = None
+    remote_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -578,6 +582,7 @@ _WORDS = "wordChanges { old new oldOffset newOffset segments { kind text } }"
 _CONFLICT_QUERY = """query Conflict($id: ID!) {
   conflict(id: $id) {
     id sourceId path status reason revision createdAt base local remote resolution
+    binary localHash remoteHash
     sideAuthors { local remote }
     preview {
       baseKnown
@@ -888,6 +893,9 @@ class LocalSyncClient:
             resolution=node["resolution"],
             created_at=_time(node["createdAt"]),
             authors=(node["sideAuthors"]["local"], node["sideAuthors"]["remote"]),
+            binary=node["binary"],
+            local_hash=node["localHash"],
+            remote_hash=node["remoteHash"],
             base_known=preview["baseKnown"],
             regions=[_region(r) for r in preview["regions"]],
             spans=[_span(s) for s in preview["spans"]],

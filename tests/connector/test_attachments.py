@@ -50,7 +50,7 @@ def test_png_and_pdf_round_trip_with_history_and_restore(
     first, second, doc = png(shade=1), png(shade=2), pdf("vault")
     put(a, "img/photo.png", first)
     put(a, "papers/paper.pdf", doc)
-    put(a, "note.md", "# note\n![](img/photo.png)\n")
+    put(a, "note.md", b"# note\n![](img/photo.png)\n")
     settle(syncer, a, b)
     assert files(b) == files(a)
     assert files(b)["img/photo.png"] == first and files(b)["papers/paper.pdf"] == doc

@@ -26,8 +26,11 @@ def test_history_is_a_bare_array_newest_first(api: Api) -> None:
     api.push(sid, upsert("a.md", "two ✓", base=sha("one"), op="op-2"))
     versions = api.history(sid, "a.md")
     assert isinstance(versions, list)
-    # The documented keys, plus the retention extension's ``pruned``.
-    assert all(set(v) == VERSION_KEYS | {"pruned"} and v["pruned"] is False for v in versions)
+    # The documented keys, plus the extensions ``pruned`` (retention) and ``contentEncoding``.
+    assert all(
+        set(v) == VERSION_KEYS | {"pruned", "contentEncoding"} and v["pruned"] is False
+        for v in versions
+    )
     newest, oldest = versions
     assert (newest["seq"], newest["content"], newest["hash"]) == (2, "two ✓", sha("two ✓"))
     assert (newest["size"], newest["operationId"], newest["origin"]) == (
