@@ -15,7 +15,7 @@ from tests.factories import Api, upsert
 
 
 def _populate(api: Api) -> str:
-    sid = api.source()["id"]
+    sid: str = api.source()["id"]
     api.push(sid, attachment("img/a.png", png()), upsert("n.md", "# n\n"))
     api.push(sid, attachment("doc.pdf", pdf(), content_type="application/pdf"))
     return sid

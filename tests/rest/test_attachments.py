@@ -21,7 +21,8 @@ def graphql(api: Api, query: str, **variables: Any) -> dict[str, Any]:
     )
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 def _page(api: Api, source_id: str, **extra: Any) -> dict[str, Any]:
