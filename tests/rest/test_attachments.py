@@ -287,3 +287,33 @@ def test_graphql_shows_encoding_size_and_type(api: Api, source: dict[str, Any]) 
         "content": "text\n",
         "contentBase64": None,
     }
+
+
+def test_blame_of_an_attachment_is_refused_clearly(api: Api, source: dict[str, Any]) -> None:
+    sid = source["id"]
+    api.push(sid, attachment("p.png", png()))
+    response = api.http.post(
+        "/graphql",
+        json={
+            "query": 'query($s: ID!) { source(id: $s) { file(path: "p.png") {'
+            " latestVersion { blame { lines { text } } } } } }",
+            "variables": {"s": sid},
+        },
+        headers=api.headers,
+    )
+    errors = response.json()["errors"]
+    assert errors[0]["extensions"]["reason"] == "BINARY_NOT_BLAMABLE"
+
+
+def test_keep_both_of_another_workspace_is_not_found(
+    api: Api, other_api: Api, source: dict[str, Any]
+) -> None:
+    sid = source["id"]
+    base = png(shade=1)
+    api.push(sid, attachment("p.png", base))
+    api.push(sid, attachment("p.png", png(shade=2), base=digest(base)))
+    conflict = api.push(sid, attachment("p.png", png(shade=3), base=digest(base)))["results"][0]
+    body = {"conflictId": conflict["conflictId"], "resolution": "keep_both"}
+    assert_error(other_api.post("sources/conflicts/resolve", body), 404, "CONFLICT_NOT_FOUND")
+    assert api.conflicts(sid)[0]["id"] == conflict["conflictId"]
+    assert [f["relativePath"] for f in api.files(sid)] == ["p.png"]
