@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     deltas_default_limit: int = 100
     """Events returned by ``deltas`` when the caller gives no limit."""
 
+    deltas_max_page_bytes: int = 48 * MIB
+    """Content one deltas page carries at most (a page holds at least one event), so a
+    page of attachments stays well under a response a client can hold."""
+
     graphql_max_depth: int = 12
     """Deepest GraphQL selection accepted."""
 

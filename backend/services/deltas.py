@@ -12,6 +12,9 @@ from backend.services.content import load_stored_many
 from backend.services.sources import get_source
 
 MAX_DELTAS_LIMIT = 500
+PAGE_CONTENT_BYTES = 48 * 1024 * 1024
+"""Content a page carries at most (one upsert always goes): with attachments of up to
+25 MiB, 500 events could otherwise make one answer of gigabytes."""
 
 
 class EventView(Protocol):
@@ -64,6 +67,7 @@ def read_deltas(
     default_limit: int = 100,
     own_connector_id: str | None = None,
     accept_binary: bool = False,
+    page_bytes: int = PAGE_CONTENT_BYTES,
 ) -> DeltaPage:
     """Events after ``cursor`` in order; content is joined from the blob store at read time.
 
@@ -94,6 +98,9 @@ def read_deltas(
     rows = cast(list[EventView], list(session.connection().execute(statement)))
     has_more = len(rows) > size
     rows = rows[:size]
+    kept = _within_budget(rows, page_bytes)
+    has_more = has_more or len(kept) < len(rows)
+    rows = kept
     upserts = [e for e in rows if e.type == "file.upsert"]
     omitted = set()
     if own_connector_id is not None:
@@ -111,6 +118,17 @@ def read_deltas(
     return DeltaPage(
         source.id, after, next_cursor, has_more, rows, contents, omitted, pruned, binary
     )
+
+
+def _within_budget(rows: list[EventView], budget: int) -> list[EventView]:
+    """The leading rows whose upserts' sizes fit ``budget``; never fewer than one row."""
+    total = 0
+    for i, row in enumerate(rows):
+        if row.type == "file.upsert":
+            total += int(row.payload.get("size") or 0)
+            if total > budget and i > 0:
+                return rows[:i]
+    return rows
 
 
 def _is_binary_upsert(event: EventView, binary: set[str]) -> bool:

@@ -317,3 +317,21 @@ def test_keep_both_of_another_workspace_is_not_found(
     assert_error(other_api.post("sources/conflicts/resolve", body), 404, "CONFLICT_NOT_FOUND")
     assert api.conflicts(sid)[0]["id"] == conflict["conflictId"]
     assert [f["relativePath"] for f in api.files(sid)] == ["p.png"]
+
+
+def test_a_deltas_page_carries_a_bounded_amount_of_content(start_server: Any) -> None:
+    server = start_server(deltas_max_page_bytes=200)
+    with Api(server.url, server.settings, "ws-page-bytes") as api:
+        sid = api.source()["id"]
+        for n in range(3):
+            api.push(sid, attachment(f"{n}.bin", bytes([n]) * 100))
+        api.push(sid, attachment("big.bin", bytes(300)))
+        pages, cursor = [], 0
+        while True:
+            page = _page(api, sid, cursor=cursor, **ACCEPT)
+            pages.append([e["relativePath"] for e in page["events"]])
+            cursor = page["nextCursor"]
+            if not page["hasMore"]:
+                break
+        # Two 100-byte upserts fit 200 bytes; an upsert over the budget still goes, alone.
+        assert pages == [["0.bin", "1.bin"], ["2.bin"], ["big.bin"]]

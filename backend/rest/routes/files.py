@@ -108,5 +108,6 @@ def deltas(body: DeltasRequest, ctx: CtxDep) -> Response:
             ctx.settings.deltas_default_limit,
             body.own_connector_id,
             check_accept(body.accept_encodings),
+            ctx.settings.deltas_max_page_bytes,
         )
     return Response(shapes.deltas_json(page), media_type="application/json")
