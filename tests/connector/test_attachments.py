@@ -124,3 +124,19 @@ def test_attachment_over_the_limit_is_reported_and_never_deleted(
         assert files(b) == {"small.png": small}
         run(syncer, a)
         assert files(a) == {"small.png": small, "big.png": big}
+
+
+def test_attachment_over_the_connector_limit_is_reported_and_kept(
+    syncer: Syncer, api: Api, tmp_path: Path
+) -> None:
+    a, b = folders(tmp_path)
+    huge = a / "scan.pdf"
+    with huge.open("wb") as fh:  # sparse: 25 MiB and one byte, cheap to make
+        fh.truncate(25 * 1024 * 1024 + 1)
+    put(a, "note.md", b"# kept\n")
+    result = run(syncer, a)
+    assert "not synced (too large" in result.output and "scan.pdf" in result.output
+    settle(syncer, a, b)
+    assert huge.stat().st_size == 25 * 1024 * 1024 + 1
+    assert files(b) == {"note.md": b"# kept\n"}
+    assert [f["relativePath"] for f in api.files(source_id(a))] == ["note.md"]
