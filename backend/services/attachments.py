@@ -8,22 +8,22 @@ that did not ask for bytes is shown instead of base64.
 
 import posixpath
 
-from backend.services.content import BASE64, check_binary, check_content, check_size
+from backend.services.content import (
+    BASE64,
+    check_base64_length,
+    check_binary,
+    check_content,
+    check_size,
+)
 from backend.settings import Settings
 
 
 def check_length(content: str, encoding: str, settings: Settings) -> None:
     """Refuse content surely over its limit by its length alone, before decoding anything."""
     if encoding == BASE64:
-        check_binary_length(content, settings.max_attachment_bytes)
+        check_base64_length(content, settings.max_attachment_bytes)
     else:
         check_size(content, settings.max_file_bytes)
-
-
-def check_binary_length(content: str, max_bytes: int) -> None:
-    # check_binary checks the length first; decoding is skipped for refused lengths.
-    if len(content) > (max_bytes + 2) // 3 * 4 + 4:
-        check_binary(content, max_bytes)
 
 
 def checked_content(content: object, encoding: str, settings: Settings) -> tuple[str, int, str]:

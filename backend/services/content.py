@@ -71,6 +71,12 @@ def check_accept(value: object) -> bool:
     return BASE64 in value
 
 
+def check_base64_length(content: str, max_bytes: int) -> None:
+    """Refuse base64 surely over ``max_bytes`` decoded, by its length alone (4 per 3 bytes)."""
+    if len(content) > (max_bytes + 2) // 3 * 4:
+        raise TooLarge(f"attachment is over the limit of {max_bytes} bytes", "ATTACHMENT_TOO_LARGE")
+
+
 def check_binary(content: object, max_bytes: int) -> tuple[str, int, str]:
     """Return ``(hash, size, canonical base64)`` of an attachment, or raise.
 
