@@ -43,6 +43,7 @@ from sqlmodel import Session, col, select
 from backend.db import READ_ONLY
 from backend.models import Blob, File, Source, Version
 from backend.services.authors import author_email, author_name, connector_names
+from backend.services.content import Stored
 
 BRANCH = "refs/heads/main"
 CURSOR_TRAILER = "Local-Sync-Version-Id"
@@ -305,11 +306,11 @@ class _Stream:
         wanted = {r.hash for r in rows if r.hash and _becomes_current(r)} - set(self.marks)
         if not wanted:
             return
-        statement = select(Blob.hash, Blob.content).where(col(Blob.hash).in_(wanted))
-        for digest, content in self.session.exec(statement):
+        statement = select(Blob.hash, Blob.content, Blob.encoding).where(col(Blob.hash).in_(wanted))
+        for digest, content, encoding in self.session.exec(statement):
             mark = len(self.marks) + 1
             self.marks[digest] = mark
-            data = content.encode("utf-8")
+            data = Stored(content, encoding).data()  # an attachment's exact bytes
             sink.write(b"blob\nmark :%d\ndata %d\n" % (mark, len(data)) + data + b"\n")
 
     def _commit(self, row: _Row, *, first: bool) -> bytes:

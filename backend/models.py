@@ -56,13 +56,28 @@ class Source(SQLModel, table=True):
 
 
 class Blob(SQLModel, table=True):
-    """Content-addressed store: one row per distinct content, keyed by its sha256."""
+    """Content-addressed store: one row per distinct content, keyed by the sha256 of its bytes.
+
+    Attachments (bytes that are not UTF-8 text) live in the same table, as the
+    base64 of their bytes with ``encoding`` "base64"; ``hash`` and ``size`` are
+    always those of the raw bytes, so a connector's hash of the file on disk
+    names the blob. Base64 text in the one text column, rather than a second
+    binary column, keeps a single store with one dedup key and lets every
+    existing reader, backup and both databases handle the row unchanged; the
+    cost (a third more space for attachments) is acceptable for a notes vault.
+    Readers that expect text use ``load_blob``/``load_blobs``, which never
+    return an attachment's base64.
+    """
 
     __tablename__ = "blobs"
 
     hash: str = Field(primary_key=True, max_length=64)
     content: str = Field(sa_column=Column(Text, nullable=False))
     size: int
+    encoding: str = Field(
+        default="utf-8", max_length=16, sa_column_kwargs={"server_default": "utf-8"}
+    )
+    """"utf-8" for text, "base64" for an attachment's bytes."""
 
 
 class File(SQLModel, table=True):

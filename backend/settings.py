@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = 5 * MIB
     """Largest content accepted for one file (UTF-8 bytes)."""
 
+    max_attachment_bytes: int = 25 * MIB
+    """Largest attachment (a file synced as bytes, base64 on the wire) accepted, in raw bytes."""
+
     max_batch_items: int = 100
     """Most items one push-batch may carry."""
 
@@ -54,6 +57,10 @@ class Settings(BaseSettings):
 
     deltas_default_limit: int = 100
     """Events returned by ``deltas`` when the caller gives no limit."""
+
+    deltas_max_page_bytes: int = 48 * MIB
+    """Content one deltas page carries at most (a page holds at least one event), so a
+    page of attachments stays well under a response a client can hold."""
 
     graphql_max_depth: int = 12
     """Deepest GraphQL selection accepted."""

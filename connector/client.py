@@ -207,19 +207,31 @@ class Client:
         return result
 
     def deltas(
-        self, source_id: str, cursor: int, limit: int = 500, own_connector_id: str = ""
+        self,
+        source_id: str,
+        cursor: int,
+        limit: int = 500,
+        own_connector_id: str = "",
+        accept_encodings: list[str] | None = None,
     ) -> dict[str, Any]:
         """One page of events; with ``own_connector_id`` that connector's own pushes come
-        back without their content (``contentOmitted``), since it holds them already."""
+        back without their content (``contentOmitted``), since it holds them already.
+        ``accept_encodings`` ``["base64"]`` asks for attachments' upserts too."""
         body: dict[str, Any] = {"sourceId": source_id, "cursor": cursor, "limit": limit}
         if own_connector_id:
             body["ownConnectorId"] = own_connector_id
+        if accept_encodings:
+            body["acceptEncodings"] = accept_encodings
         result: dict[str, Any] = self.call("sources/deltas", body)
         return result
 
-    def file(self, source_id: str, path: str) -> dict[str, Any]:
+    def file(
+        self, source_id: str, path: str, accept_encodings: list[str] | None = None
+    ) -> dict[str, Any]:
         """The file's current record, content included."""
-        body = {"sourceId": source_id, "relativePath": path}
+        body: dict[str, Any] = {"sourceId": source_id, "relativePath": path}
+        if accept_encodings:
+            body["acceptEncodings"] = accept_encodings
         result: dict[str, Any] = self.call("sources/file", body)
         return result
 

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from connector import __version__, moves
+from connector.attachments import ACCEPT, content_hash, from_wire, to_bytes, wire_fields
 from connector.client import ApiError, Backoff, Client, SourcePaused, Unreachable
-from connector.hashing import text_hash
 from connector.ignore import Rules, load_rules
 from connector.journal import Journal, JournalCorrupt, NewOp, Op
 from connector.localfs import UnsafePath, atomic_write, remove_file, safe_target
@@ -501,7 +501,9 @@ class Engine:
 
     def _deltas(self, cursor: int) -> dict[str, Any]:
         """A page of events; this connector's own pushes come without content."""
-        return self.client.deltas(self.source_id, cursor, own_connector_id=self.connector_id)
+        return self.client.deltas(
+            self.source_id, cursor, own_connector_id=self.connector_id, accept_encodings=ACCEPT
+        )
 
     def _check_remote_deletes(self, paths: list[str]) -> None:
         """Stop before a pull removes more local files than the delete limits allow."""
@@ -573,7 +575,7 @@ class Engine:
                 log.info("remote %s: an older version, pruned by retention; skipped", path)
                 return
             digest = str(payload.get("hash"))
-            content = payload.get("content")
+            content = from_wire(payload)
             if isinstance(local, str):  # missing locally
                 if base is not None:
                     self._journal_local(path, None, base)  # deleted here, not yet pushed
@@ -590,10 +592,10 @@ class Engine:
                 # Our own push that this folder no longer holds (a rebuilt journal): the
                 # feed left its content out, so it is read from the server, once.
                 content = self._own_content(path, digest)
-            if not isinstance(content, str) or text_hash(content) != digest:
+            if not isinstance(content, str) or content_hash(content) != digest:
                 log.error("remote %s came without matching content; skipped", path)
                 return
-            self._writes.append((path, digest, content.encode("utf-8")))
+            self._writes.append((path, digest, to_bytes(content)))
             self.local_keys[clash_key(path)] = path
             return
         # file.delete
@@ -634,11 +636,11 @@ class Engine:
         When it holds something newer, a later event of the feed carries that.
         """
         try:
-            record = self.client.file(self.source_id, path)
+            record = self.client.file(self.source_id, path, ACCEPT)
         except ApiError as exc:
             log.info("own change to %s not fetched back (%s)", path, exc.code)
             return None
-        content = record.get("content")
+        content = from_wire(record)
         if record.get("hash") != digest or not isinstance(content, str):
             return None
         return content
@@ -652,7 +654,7 @@ class Engine:
         if content is None:
             op = NewOp(path, True, None, None, base)
         else:
-            op = NewOp(path, False, content, text_hash(content), base)
+            op = NewOp(path, False, content, content_hash(content), base)
         now = time.time()
         self.journal.db.execute(
             "INSERT INTO ops(op_id, path, is_delete, content, content_hash, base_hash, "
@@ -762,7 +764,8 @@ def _wire_item(op: Op) -> dict[str, Any]:
         "isDelete": op.is_delete,
     }
     if not op.is_delete:
-        item.update(content=op.content, contentType="text/markdown", contentHash=op.content_hash)
+        assert op.content is not None
+        item.update(wire_fields(op.path, op.content), contentHash=op.content_hash)
     return item
 
 

@@ -1,4 +1,7 @@
-"""The one hash the wire uses: lowercase hex sha256 of the UTF-8 bytes."""
+"""The one hash the wire uses: lowercase hex sha256 of the file's bytes.
+
+For text that is its UTF-8; for an attachment, the raw bytes (never the base64).
+"""
 
 import hashlib
 

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
+from connector.attachments import MAX_ATTACHMENT_BYTES, decode_local, is_packed
 from connector.collector import collector_paused
 from connector.hashing import sha256_hex
 from connector.ignore import Rules
@@ -32,7 +33,8 @@ class LocalFile(NamedTuple):
     size: int
     hash: str
     content: str | None
-    """Decoded text when the file was read; None when the journal's hash was reused."""
+    """Decoded text (or an attachment's packed bytes, see ``connector.attachments``)
+    when the file was read; None when the journal's hash was reused."""
     inode: int = 0
 
 
@@ -120,8 +122,8 @@ def _examine(
 ) -> LocalFile | str:
     if stat_mod.S_ISLNK(st.st_mode):
         return "symlink"
-    if st.st_size > rules.max_bytes:
-        return f"too large: {st.st_size} bytes > {rules.max_bytes}"
+    if st.st_size > max(rules.max_bytes, MAX_ATTACHMENT_BYTES):
+        return f"too large: {st.st_size} bytes > {max(rules.max_bytes, MAX_ATTACHMENT_BYTES)}"
     if (
         known is not None
         and known.base_hash
@@ -135,12 +137,11 @@ def _examine(
             data = fh.read()
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "not UTF-8 text"
-    if len(data) > rules.max_bytes:
-        return f"too large: {len(data)} bytes > {rules.max_bytes}"
+    text = decode_local(path, data)
+    limit = MAX_ATTACHMENT_BYTES if is_packed(text) else rules.max_bytes
+    if len(data) > limit:
+        kind = "attachment" if is_packed(text) else "text"
+        return f"too large: {kind} of {len(data)} bytes > {limit}"
     return LocalFile(path, st.st_mtime_ns, st.st_size, sha256_hex(data), text, st.st_ino)
 
 

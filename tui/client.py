@@ -46,8 +46,10 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
+from tui.attachments import describe_binary
+
 Choice = Literal["LOCAL", "RAVEN", "BOTH_LOCAL_FIRST", "BOTH_RAVEN_FIRST", "BASE", "EDITED"]
-WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN"]
+WholeFile = Literal["KEEP_LOCAL", "KEEP_RAVEN", "KEEP_BOTH"]
 
 
 class ClientError(Exception):
@@ -265,6 +267,10 @@ class FileContent:
     state: str
     hash: str | None
     content: str | None
+    binary: bool = False
+    """An attachment: ``content`` is then a description, never its bytes."""
+    size: int = 0
+    content_type: str = "text/markdown"
 
 
 @dataclass(frozen=True)
@@ -280,6 +286,8 @@ class VersionInfo:
     """Where this version sits in the history listing (the cursor before it), to fetch it alone."""
     moved_from: str | None = None
     """Set on the entry a move wrote: the path the file had before."""
+    binary: bool = False
+    """An attachment's version: shown by type and size, never as text."""
 
 
 @dataclass(frozen=True)
@@ -427,6 +435,10 @@ class ConflictDetail:
     resolution: str | None = None
     authors: tuple[str, str] = ("local", "Raven")
     """Who wrote the local and the remote side (a connector's name, Raven, a merge)."""
+    binary: bool = False
+    """A side is an attachment: resolved by keeping a side or both, never merged."""
+    local_hash: str | None = None
+    remote_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -513,7 +525,7 @@ fragment FilePage on FileConnection {
 )
 _FILE = gql(
     """query File($id: ID!, $path: String!) {
-  source(id: $id) { file(path: $path) { path state hash content } }
+  source(id: $id) { file(path: $path) { path state hash content binary size contentType } }
 }"""
 )
 _VERSIONS = gql(
@@ -521,7 +533,10 @@ _VERSIONS = gql(
   source(id: $id) {
     file(path: $path) {
       versions(first: $first, after: $after) {
-        edges { cursor node { seq hash origin recordedAt size deleted conflictId movedFrom } }
+        edges {
+          cursor
+          node { seq hash origin recordedAt size deleted conflictId movedFrom binary }
+        }
         pageInfo { hasNextPage endCursor }
       }
     }
@@ -531,7 +546,10 @@ _VERSIONS = gql(
 _VERSION_CONTENT = gql(
     """query VersionContent($id: ID!, $path: String!, $after: String) {
   source(id: $id) {
-    file(path: $path) { versions(first: 1, after: $after) { nodes { hash content } } }
+    file(path: $path) {
+      contentType
+      versions(first: 1, after: $after) { nodes { hash content binary size } }
+    }
   }
 }"""
 )
@@ -569,6 +587,7 @@ _WORDS = "wordChanges { old new oldOffset newOffset segments { kind text } }"
 _CONFLICT_QUERY = """query Conflict($id: ID!) {
   conflict(id: $id) {
     id sourceId path status reason revision createdAt base local remote resolution
+    binary localHash remoteHash
     sideAuthors { local remote }
     preview {
       baseKnown
@@ -736,6 +755,17 @@ class LocalSyncClient:
         node = data["source"]["file"]
         if node is None:
             raise NotFound(f"{path} is not in this source", "NOT_FOUND")
+        if node["binary"]:
+            note = describe_binary(node["size"], node["contentType"])
+            return FileContent(
+                node["path"],
+                node["state"],
+                node["hash"],
+                note,
+                binary=True,
+                size=node["size"],
+                content_type=node["contentType"],
+            )
         return FileContent(node["path"], node["state"], node["hash"], node["content"])
 
     async def versions(
@@ -765,6 +795,8 @@ class LocalSyncClient:
     async def version_content(self, source_id: str, path: str, version: VersionInfo) -> str | None:
         """The whole content of one ``version`` of ``path`` (``None`` for a deletion).
 
+        An attachment's version is described ("binary, N bytes, type"), never shown as text.
+
         Fetched alone, as the one entry of the history after ``version.after``,
         so previewing a version never carries the text of the others.
         """
@@ -775,6 +807,8 @@ class LocalSyncClient:
         nodes = node["versions"]["nodes"]
         if not nodes or nodes[0]["hash"] != version.hash:
             raise NotFound(f"This version of {path} is no longer in its history", "NOT_FOUND")
+        if nodes[0]["binary"]:
+            return describe_binary(nodes[0]["size"], node["contentType"])
         content: str | None = nodes[0]["content"]
         return content
 
@@ -864,6 +898,9 @@ class LocalSyncClient:
             resolution=node["resolution"],
             created_at=_time(node["createdAt"]),
             authors=(node["sideAuthors"]["local"], node["sideAuthors"]["remote"]),
+            binary=node["binary"],
+            local_hash=node["localHash"],
+            remote_hash=node["remoteHash"],
             base_known=preview["baseKnown"],
             regions=[_region(r) for r in preview["regions"]],
             spans=[_span(s) for s in preview["spans"]],
@@ -1204,6 +1241,7 @@ def _version(node: Mapping[str, Any], after: str | None = None) -> VersionInfo:
         conflict_id=node["conflictId"],
         after=after,
         moved_from=node.get("movedFrom"),
+        binary=bool(node.get("binary")),
     )
 
 

@@ -85,6 +85,8 @@ FIELD_COSTS: Final[Mapping[str, int]] = {
     # Content.
     "File.content": CONTENT,
     "Version.content": CONTENT,
+    "File.contentBase64": CONTENT,
+    "Version.contentBase64": CONTENT,
     "Conflict.base": CONTENT,
     "Conflict.local": CONTENT,
     "Conflict.remote": CONTENT,

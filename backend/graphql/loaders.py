@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from strawberry.dataloader import DataLoader
 
 from backend.models import Conflict, Connector, File, Version
-from backend.services.content import load_blobs
+from backend.services.content import binary_hashes, load_blobs, load_stored_many
 from backend.services.sources import open_conflict_counts
 
 if TYPE_CHECKING:
@@ -20,6 +20,16 @@ V = TypeVar("V")
 def _blobs(session: Session, keys: list[str]) -> list[str | None]:
     found = load_blobs(session, keys)
     return [found.get(k) for k in keys]
+
+
+def _binary(session: Session, keys: list[str]) -> list[bool]:
+    found = binary_hashes(session, keys)
+    return [k in found for k in keys]
+
+
+def _attachments(session: Session, keys: list[str]) -> list[str | None]:
+    found = load_stored_many(session, keys)
+    return [s.content if (s := found.get(k)) is not None and s.binary else None for k in keys]
 
 
 def _connectors(session: Session, keys: list[str]) -> list[Connector | None]:
@@ -73,6 +83,16 @@ def _get(
 
 def blobs(context: "Context") -> DataLoader[str, str | None]:
     return _get(context, "blobs", _blobs)
+
+
+def binary(context: "Context") -> DataLoader[str, bool]:
+    """Whether each hash is an attachment: one query for a page, no content read."""
+    return _get(context, "binary", _binary)
+
+
+def attachments(context: "Context") -> DataLoader[str, str | None]:
+    """Attachments' base64 by hash (None for text): asked for only by ``contentBase64``."""
+    return _get(context, "attachments", _attachments)
 
 
 def connectors(context: "Context") -> DataLoader[str, Connector | None]:

@@ -48,6 +48,7 @@ class Resolution(Enum):
     KEEP_LOCAL = "keep_local"
     KEEP_RAVEN = "keep_raven"
     MANUAL_MERGE = "manual_merge"
+    KEEP_BOTH = "keep_both"
 
 
 @strawberry.type

@@ -37,6 +37,8 @@ TEXT_FIELDS: Final = SIZED_TEXT | {
     "LineChange.remote",
     "WordSegment.text",
     "ResolutionPreview.text",
+    "File.contentBase64",
+    "Version.contentBase64",
 }
 """Every field that returns file text (or, for ``Event.payload``, carries it), ``Type.field``."""
 

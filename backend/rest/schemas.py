@@ -172,6 +172,11 @@ class ListFilesRequest(WireIn):
 class FileRequest(WireIn):
     source_id: Id
     relative_path: RelativePath
+    accept_encodings: list[str] | None = Field(
+        default=None,
+        description='Extension: ["base64"] asks for attachments (files synced as bytes) '
+        'as base64 with `contentEncoding: "base64"`; without it they are never sent as content.',
+    )
 
 
 class UpdateFileRequest(WireIn):
@@ -179,6 +184,12 @@ class UpdateFileRequest(WireIn):
     relative_path: RelativePath
     content: Content
     base_hash: HashIn | None = None
+    content_encoding: str | None = Field(
+        default=None,
+        description='Extension: "base64" sends an attachment (content is the base64 of its '
+        "bytes; hashes and size are of the bytes, at most LOCALSYNC_MAX_ATTACHMENT_BYTES); "
+        'absent or "utf-8" is text. Anything else is INVALID_CONTENT_ENCODING.',
+    )
 
 
 class PushItem(WireIn):
@@ -206,6 +217,12 @@ class PushItem(WireIn):
         "before the move). Nothing live there: a plain upsert. Refused per item with "
         "MOVE_TARGET_EXISTS, MOVE_TARGET_HAS_HISTORY, MOVE_SOURCE_IN_CONFLICT or PATH_CLASH. "
         "Not with isDelete.",
+    )
+    content_encoding: str | None = Field(
+        default=None,
+        description='Extension: "base64" sends an attachment (content is the base64 of its '
+        "bytes; hashes and size are of the bytes, at most LOCALSYNC_MAX_ATTACHMENT_BYTES); "
+        'absent or "utf-8" is text. Anything else is INVALID_CONTENT_ENCODING.',
     )
 
 
@@ -247,6 +264,13 @@ class DeltasRequest(WireIn):
         "with `content` null and `contentOmitted: true` (it holds that content already); "
         "an id that pushed nothing here matches no event and changes nothing.",
     )
+    accept_encodings: list[str] | None = Field(
+        default=None,
+        description='Extension: ["base64"] asks for attachments: their upserts carry '
+        '`contentEncoding: "base64"` and the base64 of their bytes. Without it an '
+        "attachment's upsert is left out of `events` (`nextCursor` still moves past it), "
+        "so a client that writes `content` to a file never writes base64.",
+    )
 
 
 class ConflictsRequest(WireIn):
@@ -264,7 +288,7 @@ class ResolveRequest(WireIn):
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"properties": {"resolution": {"enum": ["keep_local", "keep_raven"]}}},
+                {"properties": {"resolution": {"enum": ["keep_local", "keep_raven", "keep_both"]}}},
                 {
                     "required": ["resolvedContent"],
                     "properties": {"resolvedContent": {"type": "string"}},
@@ -275,7 +299,10 @@ class ResolveRequest(WireIn):
 
     source_id: Id | None = None
     conflict_id: Id
-    resolution: Literal["keep_local", "keep_raven", "manual_merge"]
+    resolution: Literal["keep_local", "keep_raven", "manual_merge", "keep_both"] = Field(
+        description="Extension keep_both: Raven's side stays at the path and the connector's "
+        "side becomes a new file named `<stem> (conflict <first 8 hex of its hash>)<ext>`"
+    )
     resolved_content: Content | None = Field(default=None, description="Required for manual_merge")
     revision: Annotated[int, Field(ge=1), Whole] | None = None
 
@@ -289,6 +316,11 @@ class HistoryRequest(WireIn):
         | None
     ) = None
     include_content: bool = True
+    accept_encodings: list[str] | None = Field(
+        default=None,
+        description='Extension: ["base64"] asks for attachments (files synced as bytes) '
+        'as base64 with `contentEncoding: "base64"`; without it they are never sent as content.',
+    )
 
 
 # ---- responses --------------------------------------------------------------
@@ -338,6 +370,7 @@ class FileRecordOut(FileOut):
     source_id: str
     content: str | None
     conflict_id: str | None
+    content_encoding: Literal["utf-8", "base64"] = "utf-8"
 
 
 class UpdateFileOut(Wire):
@@ -423,6 +456,11 @@ class VersionOut(Wire):
     connector_id: str | None
     conflict_id: str | None
     content: str | None
+    content_encoding: Literal["utf-8", "base64"] = Field(
+        default="utf-8",
+        description='Extension: "base64" for an attachment\'s version; its `content` is null '
+        'unless the request asked for acceptEncodings ["base64"].',
+    )
     pruned: bool = Field(
         default=False,
         description="Extension: retention removed this version's content; `content` is null "
@@ -501,6 +539,11 @@ class PreviewOut(Wire):
     changes: list[LineChangeOut]
     regions: list[RegionOut]
     merged_with_markers: str
+    binary: bool = Field(
+        default=False,
+        description="Extension: a side is an attachment; nothing is diffed (hunks, changes "
+        "and regions are empty) and only keep_local, keep_raven or keep_both resolve it.",
+    )
 
 
 class DiffRequest(WireIn):

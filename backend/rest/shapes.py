@@ -82,6 +82,7 @@ def file_record(record: FileRecord) -> s.FileRecordOut:
         source_id=record.source_id,
         content=record.content,
         conflict_id=record.conflict_id,
+        content_encoding="base64" if record.encoding == "base64" else "utf-8",
     )
 
 
@@ -111,11 +112,17 @@ def batch_json(result: BatchResult) -> bytes:
 
 
 def event(
-    row: EventView, contents: dict[str, str], omitted: bool = False, pruned: bool = False
+    row: EventView,
+    contents: dict[str, str],
+    omitted: bool = False,
+    pruned: bool = False,
+    binary: frozenset[str] | set[str] = frozenset(),
 ) -> s.EventOut:
     payload = dict(row.payload)
     if row.type == "file.upsert":
         payload["content"] = contents.get(payload.get("hash", ""))
+        if payload.get("hash") in binary:
+            payload["contentEncoding"] = "base64"
         if omitted:
             payload["contentOmitted"] = True
         if pruned:
@@ -148,6 +155,8 @@ def deltas_json(page: DeltaPage) -> bytes:
                 payload["contentOmitted"] = True
             if row.cursor in page.pruned:
                 payload["contentPruned"] = True
+            if payload.get("hash") in page.binary:
+                payload["contentEncoding"] = "base64"
         at = times.get(row.created_at)
         if at is None:
             at = times[row.created_at] = s.iso_utc(row.created_at)
@@ -177,7 +186,7 @@ def deltas(page: DeltaPage) -> s.DeltasOut:
         next_cursor=page.next_cursor,
         has_more=page.has_more,
         events=[
-            event(e, page.contents, e.cursor in page.omitted, e.cursor in page.pruned)
+            event(e, page.contents, e.cursor in page.omitted, e.cursor in page.pruned, page.binary)
             for e in page.events
         ],
     )
@@ -204,7 +213,19 @@ def conflict(row: Conflict) -> s.ConflictOut:
     )
 
 
-def version(row: Version, contents: dict[str, str], pruned: bool = False) -> s.VersionOut:
+def version(
+    row: Version,
+    contents: dict[str, str],
+    pruned: bool = False,
+    binary: dict[str, str] | None = None,
+    accept_binary: bool = False,
+) -> s.VersionOut:
+    """One version; an attachment's base64 only for a reader that asked for it."""
+    attachment = binary is not None and row.hash is not None and row.hash in binary
+    if attachment and binary is not None and row.hash is not None and not pruned:
+        content = (binary[row.hash] or None) if accept_binary else None
+    else:
+        content = contents.get(row.hash) if row.hash and not pruned else None
     return s.VersionOut(
         seq=row.seq,
         hash=row.hash,
@@ -215,14 +236,18 @@ def version(row: Version, contents: dict[str, str], pruned: bool = False) -> s.V
         operation_id=row.operation_id,
         connector_id=row.connector_id,
         conflict_id=row.conflict_id,
-        content=contents.get(row.hash) if row.hash and not pruned else None,
+        content=content,
+        content_encoding="base64" if attachment else "utf-8",
         pruned=pruned,
         moved_from=row.moved_from,
     )
 
 
-def history(result: History) -> list[s.VersionOut]:
-    return [version(v, result.contents, v.id in result.pruned) for v in result.versions]
+def history(result: History, accept_binary: bool = False) -> list[s.VersionOut]:
+    return [
+        version(v, result.contents, v.id in result.pruned, result.binary, accept_binary)
+        for v in result.versions
+    ]
 
 
 def _hunk(h: Hunk) -> s.PreviewHunkOut:
@@ -274,6 +299,7 @@ def preview(p: Preview) -> s.PreviewOut:
         changes=[s.LineChangeOut(line=c.line, local=c.local, remote=c.remote) for c in p.changes],
         regions=[_region(c) for c in p.merge.regions],
         merged_with_markers=p.merge.merged_with_markers,
+        binary=p.sides.binary,
     )
 
 

@@ -8,7 +8,8 @@ nothing.
 
 What is checked:
 
-- every blob's content hashes to its name (sha256 of the UTF-8 bytes);
+- every blob's content hashes to its name (sha256 of its bytes: the UTF-8 of a
+  text, the decoded base64 of an attachment);
 - every version that was not pruned has its blob, and that blob is sound;
 - every file's current hash is its newest version (sides of an open conflict
   aside) and its content is stored;
@@ -18,6 +19,7 @@ What is checked:
 - every source's event cursors run 1..last_cursor without a gap.
 """
 
+import binascii
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from backend.db import READ_ONLY
+from backend.services.content import Stored
 
 PAGE = 1000
 BLOB_PAGE = 100
@@ -114,9 +117,12 @@ def _pages(
 
 def _check_blobs(conn: Connection, report: VerifyReport) -> set[str]:
     corrupt: set[str] = set()
-    sql = "SELECT hash, content FROM blobs WHERE hash > :after ORDER BY hash LIMIT :size"
-    for digest, content in _pages(conn, sql, lambda r: r[0], "", BLOB_PAGE):
-        data = content.encode("utf-8")
+    sql = "SELECT hash, content, encoding FROM blobs WHERE hash > :after ORDER BY hash LIMIT :size"
+    for digest, content, encoding in _pages(conn, sql, lambda r: r[0], "", BLOB_PAGE):
+        try:
+            data = Stored(content, encoding).data()
+        except (binascii.Error, ValueError):
+            data = b""  # undecodable base64 cannot hash to its name: reported as corrupt
         report.count("blobs")
         report.count("blob_bytes", len(data))
         if hashlib.sha256(data).hexdigest() != digest:

@@ -10,12 +10,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from backend.db import write_deferred
-from backend.errors import InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound, StateConflict
 from backend.models import File, Version, utcnow
 from backend.paths import lookup_path
 from backend.retention.errors import VersionPruned
 from backend.retention.tables import VersionPin, VersionPrune
-from backend.services.content import load_blob
+from backend.services.content import load_stored
 from backend.services.files import MAX_HISTORY_LIMIT, find_file
 from backend.services.sources import get_source
 
@@ -127,7 +127,14 @@ def version_content(
     version = _version(session, file, seq)
     if session.get(VersionPrune, version.id) is not None:
         raise VersionPruned(f"version {version.seq} was pruned by the source's retention policy")
-    content = load_blob(session, version.hash)
+    stored = load_stored(session, version.hash)
+    if stored is not None and stored.binary:
+        raise StateConflict(
+            f"version {version.seq} is an attachment; read it through history with "
+            'acceptEncodings ["base64"]',
+            "BINARY_CONTENT",
+        )
+    content = stored.content if stored is not None else None
     if version.hash is not None and content is None:
         raise NotFound("that version's content is missing", "CONTENT_MISSING")
     return VersionContent(version.seq, version.hash, content)

@@ -30,6 +30,8 @@ def merge_edit(session: Session, source: Source, file: File, edit: Edit) -> Outc
     """
     if not source.auto_merge or edit.content is None or edit.digest is None:
         return None
+    if edit.encoding != "utf-8":
+        return None  # attachments are never merged
     if file.current_hash is None or edit.base_hash is None:
         return None
     if not in_history(session, file.id, edit.base_hash):
@@ -72,6 +74,8 @@ def merge_key(file: FileRow, edit: Edit) -> MergeKey | None:
     """The key of a merge ``edit`` may need against the file as read; None if it cannot merge."""
     if edit.content is None or edit.digest is None or edit.base_hash is None:
         return None
+    if edit.encoding != "utf-8":
+        return None  # attachments are never merged: a stale one is a conflict
     if file.current_hash is None or file.state == "conflict" or file.id is None:
         return None
     if edit.base_hash == file.current_hash or edit.digest == file.current_hash:

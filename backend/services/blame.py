@@ -34,7 +34,7 @@ from backend.merge.script import edit_script
 from backend.merge.text import split_lines, strip_eol
 from backend.models import File, Source, Version
 from backend.services.authors import author_name, connector_names
-from backend.services.content import load_blobs
+from backend.services.content import binary_hashes, load_blobs
 
 MAX_MERGE_PARENTS = 16
 """Sides of one conflict tried for a resolution's lines; older ones count as not found."""
@@ -104,6 +104,11 @@ def load_blame(
         .order_by(col(Version.seq))
     )
     rows = list(session.exec(statement))
+    if rows and binary_hashes(session, [rows[-1].hash]):
+        raise InvalidInput(
+            "this version is an attachment (bytes): it has no lines to blame",
+            "BINARY_NOT_BLAMABLE",
+        )
     names = connector_names(session, {r.connector_id for r in rows if r.connector_id})
     versions = [_blame_version(r, names.get(r.connector_id or "")) for r in rows]
     return BlameInput(versions, load_blobs(session, (r.hash for r in rows)))

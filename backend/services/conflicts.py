@@ -6,15 +6,24 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput, NotFound, StateConflict
-from backend.models import Conflict, File
-from backend.services.content import check_content, load_blob, require_text, store_blob
-from backend.services.edits import finish_conflict
-from backend.services.files import in_history
+from backend.models import Conflict, File, Source
+from backend.services.attachments import keep_both_path
+from backend.services.content import (
+    check_content,
+    load_blob,
+    load_stored,
+    load_stored_many,
+    require_text,
+    store_blob,
+)
+from backend.services.edits import Edit, apply_edit, finish_conflict
+from backend.services.files import find_file, in_history
 from backend.services.sources import get_source
+from backend.services.tree import check_path_free, is_live
 from backend.settings import Settings
 
-Resolution = Literal["keep_local", "keep_raven", "manual_merge"]
-RESOLUTIONS = ("keep_local", "keep_raven", "manual_merge")
+Resolution = Literal["keep_local", "keep_raven", "manual_merge", "keep_both"]
+RESOLUTIONS = ("keep_local", "keep_raven", "manual_merge", "keep_both")
 
 
 def list_conflicts(
@@ -52,6 +61,8 @@ class ConflictSides:
     base: str | None
     local: str | None
     remote: str | None
+    binary: bool = False
+    """A side is an attachment: its texts are left out (None) and nothing is diffed or merged."""
 
 
 def conflict_sides(session: Session, conflict: Conflict) -> ConflictSides:
@@ -62,7 +73,14 @@ def conflict_sides(session: Session, conflict: Conflict) -> ConflictSides:
         load_blob(session, conflict.base_hash) if known_base else None,
         load_blob(session, conflict.local_hash),
         load_blob(session, conflict.remote_hash),
+        is_binary_conflict(session, conflict),
     )
+
+
+def is_binary_conflict(session: Session, conflict: Conflict) -> bool:
+    """Whether either side is an attachment (such a conflict is never merged by hand)."""
+    found = load_stored_many(session, (conflict.local_hash, conflict.remote_hash))
+    return any(s.binary for s in found.values())
 
 
 @dataclass(frozen=True)
@@ -92,11 +110,54 @@ def resolve_conflict(
     source = get_source(session, workspace_id, conflict.source_id, lock=True)
     session.refresh(conflict)
     check_current(conflict, revision)
+    if resolution == "keep_both":
+        return _keep_both(session, source, conflict)
     digest = _resolution_hash(session, conflict, resolution, resolved_content, settings)
     file = session.get(File, conflict.file_id)
     assert file is not None
     cursor = finish_conflict(session, source, file, conflict, digest, str(resolution))
     return ResolveResult(conflict, digest, cursor)
+
+
+def _keep_both(session: Session, source: Source, conflict: Conflict) -> ResolveResult:
+    """Raven's side stays at the path; the connector's side moves to :func:`keep_both_path`.
+
+    The side that arrived second (the connector's stale edit opened the conflict)
+    is the one renamed, as a desktop sync client names a conflicted copy. Both
+    contents are already in the blob store, so nothing is re-sent; the copy is
+    a new file with its own history, announced by an ordinary ``file.upsert``.
+    """
+    if conflict.local_hash is None or conflict.remote_hash is None:
+        raise InvalidInput(
+            "keep_both needs content on both sides; one side is a delete, "
+            "choose keep_local or keep_raven",
+            "KEEP_BOTH_NEEDS_CONTENT",
+        )
+    local = load_stored(session, conflict.local_hash)
+    if local is None:
+        raise InvalidInput("the connector's side is no longer stored", "CONTENT_MISSING")
+    file = session.get(File, conflict.file_id)
+    assert file is not None
+    copy_path = keep_both_path(conflict.relative_path, conflict.local_hash)
+    finish_conflict(session, source, file, conflict, conflict.remote_hash, "keep_both")
+    if not is_live(find_file(session, source.id, copy_path)):
+        check_path_free(session, source.id, copy_path)
+    copy = Edit(
+        copy_path,
+        "local",
+        local.content,
+        conflict.local_hash,
+        len(local.data()),
+        None,
+        False,
+        "merge",
+        f"resolve:{conflict.id}:copy",
+        None,
+        file.content_type,
+        encoding=local.encoding,
+    )
+    apply_edit(session, source, copy)
+    return ResolveResult(conflict, conflict.remote_hash, source.last_cursor)
 
 
 def check_current(conflict: Conflict, revision: int | None) -> None:
@@ -117,6 +178,11 @@ def _resolution_hash(
         return conflict.local_hash
     if resolution == "keep_raven":
         return conflict.remote_hash
+    if is_binary_conflict(session, conflict):
+        raise InvalidInput(
+            "an attachment cannot be merged by hand; choose keep_local, keep_raven or keep_both",
+            "BINARY_NOT_MERGEABLE",
+        )
     if content is None:
         raise InvalidInput("manual_merge needs resolvedContent", "MISSING_CONTENT")
     digest, size = check_content(content, settings.max_file_bytes)

@@ -1,5 +1,6 @@
 """Reading the per-source event feed in cursor order."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -13,6 +14,9 @@ from backend.models import Blob, Event
 from backend.services.sources import get_source
 
 MAX_DELTAS_LIMIT = 500
+PAGE_CONTENT_BYTES = 48 * 1024 * 1024
+"""Content a page carries at most (one upsert always goes): with attachments of up to
+25 MiB, 500 events could otherwise make one answer of gigabytes."""
 
 
 class EventView(Protocol):
@@ -40,14 +44,21 @@ _COLUMNS = [
 
 _PAYLOAD = Event.__table__.c.payload  # type: ignore[attr-defined]
 _UPSERT = col(Event.type) == "file.upsert"
-_CONTENT = (
-    select(col(Blob.content))
-    .where(col(Blob.hash) == _PAYLOAD["hash"].as_string())
-    .correlate(Event)
-    .scalar_subquery()
-)
-"""An upsert's content, probed by the blob's primary key for each event on the page:
-one query per page, and a plan that does not depend on statistics."""
+
+
+def _blob_column(column: Any) -> Any:
+    """A column of an upsert's blob, probed by the blob's primary key for each event on
+    the page: one query per page, and a plan that does not depend on statistics."""
+    return (
+        select(column)
+        .where(col(Blob.hash) == _PAYLOAD["hash"].as_string())
+        .correlate(Event)
+        .scalar_subquery()
+    )
+
+
+_CONTENT = _blob_column(col(Blob.content))
+_ENCODING = _blob_column(col(Blob.encoding))
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class DeltaPage:
     """Cursors of upserts answered without their content (the asking connector's own pushes)."""
     pruned: set[int] = field(default_factory=set)
     """Cursors of upserts whose content retention removed since: answered without it."""
+    binary: set[str] = field(default_factory=set)
+    """Hashes on this page that are attachments: their ``contents`` are base64."""
 
 
 def read_deltas(
@@ -73,6 +86,8 @@ def read_deltas(
     limit: int | None,
     default_limit: int = 100,
     own_connector_id: str | None = None,
+    accept_binary: bool = False,
+    page_bytes: int = PAGE_CONTENT_BYTES,
 ) -> DeltaPage:
     """Events after ``cursor`` in order; content is joined from the blob store at read time.
 
@@ -80,6 +95,11 @@ def read_deltas(
     made come without content, since it holds that content already (an upload
     does not download itself back). An id that pushed nothing to this source,
     including one of another workspace, matches no event and changes nothing.
+
+    Unless ``accept_binary``, attachments' upserts are left out of the page
+    while ``next_cursor`` still moves past them: a client that writes an
+    upsert's ``content`` into a file (Raven's own connector) must never be
+    handed base64, and an upsert without content would read as an empty file.
     """
     source = get_source(session, workspace_id, source_id)
     after = 0 if cursor is None else cursor
@@ -91,22 +111,46 @@ def read_deltas(
     own = _PAYLOAD["connectorId"].as_string().is_distinct_from(own_connector_id)
     sent = and_(_UPSERT, own) if own_connector_id is not None else _UPSERT
     content = case((sent, _CONTENT), else_=None).label("content")
+    encoding = case((sent, _ENCODING), else_=None).label("encoding")
     statement = (
-        select_columns(*_COLUMNS, content, sent.label("sent"))
+        select_columns(*_COLUMNS, content, encoding, sent.label("sent"))
         .where(col(Event.source_id) == source.id, col(Event.cursor) > after)
         .order_by(col(Event.cursor))
         .limit(size + 1)
     )
     # Core on the session's connection, all rows in one fetch: columns, without the
     # ORM's loading steps, and each sent upsert's content in the same query.
-    rows = session.connection().execute(statement).all()
+    rows: Sequence[Any] = session.connection().execute(statement).all()
     has_more = len(rows) > size
     rows = rows[:size]
+    kept = _within_budget(rows, page_bytes)
+    has_more = has_more or len(kept) < len(rows)
+    rows = kept
     omitted = {e.cursor for e in rows if e.type == "file.upsert" and not e.sent}
     contents = {e.payload.get("hash"): e.content for e in rows if e.content is not None}
+    binary = {e.payload.get("hash") for e in rows if e.encoding == "base64"}
     # Blobs go only when retention prunes every version holding them, so a sent
     # upsert whose blob is missing is one whose content was pruned since.
     pruned = {e.cursor for e in rows if e.sent and e.content is None}
     next_cursor = rows[-1].cursor if rows else after
+    if not accept_binary and binary:
+        rows = [e for e in rows if not _is_binary_upsert(e, binary)]
     events = cast(list[EventView], rows)
-    return DeltaPage(source.id, after, next_cursor, has_more, events, contents, omitted, pruned)
+    return DeltaPage(
+        source.id, after, next_cursor, has_more, events, contents, omitted, pruned, binary
+    )
+
+
+def _within_budget(rows: Sequence[Any], budget: int) -> Sequence[Any]:
+    """The leading rows whose sent contents fit ``budget``; never fewer than one row."""
+    total = 0
+    for i, row in enumerate(rows):
+        if row.type == "file.upsert" and row.sent:
+            total += int(row.payload.get("size") or 0)
+            if total > budget and i > 0:
+                return rows[:i]
+    return rows
+
+
+def _is_binary_upsert(event: Any, binary: set[str]) -> bool:
+    return event.type == "file.upsert" and event.payload.get("hash") in binary

@@ -13,7 +13,7 @@ from backend.errors import InvalidInput, NotFound
 from backend.merge import Hunk, hunks, unified_diff
 from backend.paths import lookup_path
 from backend.retention.marks import check_not_pruned
-from backend.services.content import check_hash, load_blob
+from backend.services.content import binary_hashes, check_hash, load_blob
 from backend.services.files import find_file, in_history
 from backend.services.sources import get_source
 
@@ -65,6 +65,12 @@ def load_diff(
     # A pruned side is refused by name: diffing it against empty text would lie.
     check_not_pruned(session, file.id, old_hash)
     check_not_pruned(session, file.id, new_hash)
+    if binary_hashes(session, (old_hash, new_hash)):
+        raise InvalidInput(
+            "an attachment's versions are bytes and have no line diff; "
+            "compare their hashes and sizes instead",
+            "BINARY_NOT_DIFFABLE",
+        )
     old = load_blob(session, old_hash) or ""
     new = load_blob(session, new_hash) or ""
     return DiffInput(file.relative_path, old_hash, new_hash, old, new, context)

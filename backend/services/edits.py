@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlmodel import Session, select
 
 from backend.models import Conflict, File, Source, utcnow
-from backend.services.content import load_blob, sha256_hex, store_blob
+from backend.services.content import load_stored, sha256_hex, store_blob
 from backend.services.events import emit
 from backend.services.files import FileRow, append_version, ensure_file, find_file, set_current
 
@@ -37,6 +37,8 @@ class Edit:
     """A push that moves the file at this path to ``path`` first (services/moves.py)."""
     followed_from: str | None = None
     """The path the client pushed to, when the edit followed a move to ``path``."""
+    encoding: str = "utf-8"
+    """"base64" for an attachment: ``content`` is then the base64 of its bytes, never merged."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def record_edit(session: Session, file: File, edit: Edit, conflict_id: str | Non
     than as the file's current content.
     """
     if edit.content is not None and edit.digest is not None:
-        store_blob(session, edit.digest, edit.content, edit.size)
+        store_blob(session, edit.digest, edit.content, edit.size, edit.encoding)
     append_version(
         session,
         file,
@@ -225,7 +227,8 @@ def finish_conflict(
     resolution: str,
 ) -> int:
     """Close ``conflict`` with ``digest`` (None: deleted) as the file's new current state."""
-    size = len(load_blob(session, digest).encode("utf-8")) if digest else 0  # type: ignore[union-attr]
+    stored = load_stored(session, digest)
+    size = len(stored.data()) if stored is not None else 0
     previous = file.current_hash
     append_version(
         session,

@@ -1,7 +1,7 @@
 """Files and their append-only version history."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, cast
 
@@ -10,11 +10,11 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from backend.db import db_time, defer_insert, keyed_rows, write_deferred
-from backend.errors import InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound, StateConflict
 from backend.models import Conflict, File, Source, Version, utcnow
 from backend.paths import MAX_PATH_BYTES, lookup_path
 from backend.retention.marks import pruned_ids
-from backend.services.content import load_blob, load_blobs, require_text
+from backend.services.content import binary_hashes, load_stored, load_stored_many, require_text
 from backend.services.sources import get_source
 
 STATES = ("ok", "conflict", "deleted")
@@ -223,6 +223,8 @@ class FileRecord:
     file: File
     content: str | None
     conflict_id: str | None
+    encoding: str = "utf-8"
+    """"base64" when the file is an attachment (``content`` is then its base64)."""
 
 
 def open_conflict_id(session: Session, file: File) -> str | None:
@@ -232,13 +234,30 @@ def open_conflict_id(session: Session, file: File) -> str | None:
     return session.exec(statement).first()
 
 
-def get_file(session: Session, workspace_id: str, source_id: str, path: object) -> FileRecord:
+def get_file(
+    session: Session, workspace_id: str, source_id: str, path: object, accept_binary: bool = False
+) -> FileRecord:
+    """The file with its content; an attachment only for a reader that asked for bytes.
+
+    A reader that did not ask gets ``BINARY_CONTENT`` rather than base64 in a
+    field it takes for text.
+    """
     source = get_source(session, workspace_id, source_id)
     file = find_file(session, source.id, lookup_path(path))
     if file is None:
         raise NotFound("file not found", "FILE_NOT_FOUND")
-    content = load_blob(session, file.current_hash)
-    return FileRecord(source.id, file, content, open_conflict_id(session, file))
+    stored = load_stored(session, file.current_hash)
+    conflict_id = open_conflict_id(session, file)
+    if stored is None or not stored.binary:
+        content = stored.content if stored is not None else None
+        return FileRecord(source.id, file, content, conflict_id)
+    if not accept_binary:
+        raise StateConflict(
+            f"{file.relative_path} is an attachment ({file.size} bytes); "
+            'ask with acceptEncodings ["base64"] to receive its bytes',
+            "BINARY_CONTENT",
+        )
+    return FileRecord(source.id, file, stored.content, conflict_id, stored.encoding)
 
 
 def list_files(
@@ -297,6 +316,8 @@ class History:
     """Whether older versions exist beyond this page."""
     pruned: set[int]
     """Ids of the versions on this page whose content retention removed."""
+    binary: dict[str, str] = field(default_factory=dict)
+    """Attachments on this page: hash -> base64 (empty strings when content was not asked)."""
 
 
 def file_history(
@@ -325,6 +346,11 @@ def file_history(
     pruned = pruned_ids(session, [v.id for v in versions if v.id is not None])
     # A pruned version's hash may still name a kept blob (the same text came back
     # later); its own content is gone all the same, as the retention reads say.
-    kept = (v.hash for v in versions if v.id not in pruned)
-    contents = load_blobs(session, kept) if with_content else {}
-    return History(source.id, file, versions, contents, len(rows) > limit, pruned)
+    kept = [v.hash for v in versions if v.id not in pruned]
+    if with_content:
+        stored = load_stored_many(session, kept)
+        contents = {h: s.content for h, s in stored.items() if not s.binary}
+        binary = {h: s.content for h, s in stored.items() if s.binary}
+    else:
+        contents, binary = {}, dict.fromkeys(binary_hashes(session, kept), "")
+    return History(source.id, file, versions, contents, len(rows) > limit, pruned, binary)

@@ -240,6 +240,11 @@ def load_decision(
     """
     view = load_view(session, workspace_id, conflict_id)
     check_current(view.conflict, revision)
+    if view.sides.binary:
+        raise InvalidInput(
+            "an attachment cannot be merged by regions; choose KEEP_LOCAL, KEEP_RAVEN or KEEP_BOTH",
+            "BINARY_NOT_MERGEABLE",
+        )
     return view
 
 

@@ -6,7 +6,7 @@ from backend.errors import InvalidInput, NotFound
 from backend.models import Version
 from backend.paths import normalise_path
 from backend.retention.marks import check_not_pruned
-from backend.services.content import check_hash, load_blob
+from backend.services.content import check_hash, load_stored
 from backend.services.files import find_file
 from backend.services.sources import get_source
 from backend.services.sync import UpdateResult, update_file
@@ -36,9 +36,16 @@ def restore_version(
     if session.exec(statement).first() is None:
         raise NotFound("version not found in this file's history", "VERSION_NOT_FOUND")
     check_not_pruned(session, file.id, digest)
-    content = load_blob(session, digest)
-    if content is None:
+    stored = load_stored(session, digest)
+    if stored is None:
         raise InvalidInput("that version's content is missing", "VERSION_NOT_FOUND")
     return update_file(
-        session, workspace_id, source.id, clean, content, file.current_hash, settings
+        session,
+        workspace_id,
+        source.id,
+        clean,
+        stored.content,
+        file.current_hash,
+        settings,
+        stored.encoding,
     )

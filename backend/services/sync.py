@@ -11,8 +11,9 @@ from backend.db import keyed_rows, unlocked_reads
 from backend.errors import InvalidInput, LocalSyncError, StateConflict, TooLarge
 from backend.models import Operation, Source, utcnow
 from backend.paths import normalise_path
+from backend.services.attachments import check_length, checked_content
 from backend.services.automerge import MergeKey, compute_merges, load_merge_inputs, merge_key
-from backend.services.content import check_content, check_hash, check_size, is_storable, sha256_hex
+from backend.services.content import check_encoding, check_hash, is_storable, sha256_hex
 from backend.services.edits import Edit, Outcome, apply_edit, file_event, open_conflict
 from backend.services.files import FileRow, load_file_rows
 from backend.services.moves import check_rename_from, follow_moves, move_file
@@ -319,7 +320,7 @@ def apply_to_row(changes: Changes, merges: dict[MergeKey, str | None], edit: Edi
 def _write_row(changes: Changes, edit: Edit, file: FileRow) -> None:
     previous = file.current_hash
     if edit.content is not None and edit.digest is not None:
-        changes.blob(edit.digest, edit.content, edit.size)
+        changes.blob(edit.digest, edit.content, edit.size, edit.encoding)
     changes.version(
         file,
         digest=edit.digest,
@@ -381,8 +382,9 @@ def _validate(item: object, settings: Settings, connector_id: str | None) -> Edi
     content = item.get("content")
     if content is not None and not isinstance(content, str):
         raise InvalidInput("content must be a string", "INVALID_CONTENT")
+    encoding = check_encoding(item.get("contentEncoding"))
     if content is not None and not is_delete:
-        check_size(content, settings.max_file_bytes)
+        check_length(content, encoding, settings)
     path = normalise_path(item.get("relativePath"))
     base = check_hash(item.get("baseHash"), "baseHash")
     content_type = _content_type(item.get("contentType"))
@@ -394,7 +396,7 @@ def _validate(item: object, settings: Settings, connector_id: str | None) -> Edi
         )
     if content is None:
         raise InvalidInput("content is required unless isDelete is true", "MISSING_CONTENT")
-    digest, size = check_content(content, settings.max_file_bytes)
+    digest, size, content = checked_content(content, encoding, settings)
     if claimed is not None and claimed != digest:
         raise InvalidInput("contentHash is not the sha256 of content", "HASH_MISMATCH")
     return Edit(
@@ -409,7 +411,8 @@ def _validate(item: object, settings: Settings, connector_id: str | None) -> Edi
         op_id,
         connector_id,
         content_type,
-        rename_from,
+        rename_from=rename_from,
+        encoding=encoding,
     )
 
 
@@ -454,19 +457,21 @@ def update_file(
     content: object,
     base_hash: object,
     settings: Settings,
+    content_encoding: object = None,
 ) -> UpdateResult:
     """A Raven-side edit: bidirectional, active sources only.
 
     Without ``baseHash`` the caller chose to overwrite; the old content stays in history.
+    ``content_encoding`` "base64" makes it an attachment (``content`` the base64 of its bytes).
     """
     with unlocked_reads(session) as reader:
         _editable(get_source(reader, workspace_id, source_id))
+        encoding = check_encoding(content_encoding)
         if isinstance(content, str):
-            check_size(content, settings.max_file_bytes)
+            check_length(content, encoding, settings)
         clean_path = normalise_path(path)
         base = check_hash(base_hash, "baseHash")
-        digest, size = check_content(content, settings.max_file_bytes)
-        assert isinstance(content, str)
+        digest, size, content = checked_content(content, encoding, settings)
         edit = Edit(
             clean_path,
             "remote",
@@ -478,6 +483,7 @@ def update_file(
             "raven",
             f"raven:{uuid.uuid4()}",
             None,
+            encoding=encoding,
         )
         source = get_source(reader, workspace_id, source_id)
         files = load_file_rows(reader, source.id, [clean_path])

@@ -54,8 +54,9 @@ class Changes:
         self.files[path] = file
         return file
 
-    def blob(self, digest: str, content: str, size: int) -> None:
-        self._blobs.setdefault(digest, {"hash": digest, "content": content, "size": size})
+    def blob(self, digest: str, content: str, size: int, encoding: str = "utf-8") -> None:
+        row = {"hash": digest, "content": content, "size": size, "encoding": encoding}
+        self._blobs.setdefault(digest, row)
 
     def version(
         self,

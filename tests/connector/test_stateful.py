@@ -6,8 +6,11 @@ so also a restart), syncs while the server is unreachable, and restarts that
 lost the journal. After every step, every content either side wrote and synced
 is on the server: current, in some file's history, or a side of an open
 conflict. At the end, once the open conflicts are resolved, both folders agree.
+One of the paths is an attachment (bytes that are not UTF-8), so the same holds
+for files synced as bytes; contents are compared as bytes throughout.
 """
 
+import hashlib
 import itertools
 import socket
 from pathlib import Path
@@ -16,14 +19,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from tests.connector.conftest import Syncer, tree, write
-from tests.factories import Api, sha
+from tests.connector.conftest import Syncer
+from tests.factories import Api
 
 # Text files the server accepts: NUL is refused as not text (that refusal has its
 # own tests), and lone surrogates cannot be written as UTF-8 at all.
 TEXT = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
-NAMES = ["a.md", "sub/b.md", "sub/deep/c.md", "é.md"]
+NAMES = ["a.md", "sub/b.md", "sub/deep/c.md", "é.md", "sub/pic.png"]
+INCLUDE = ("--include", "**/*.md", "--include", "**/*.png")
 SIDES = st.integers(0, 1)
 EXIT_UNREACHABLE = 3
 EXIT_SAFETY_STOP = 2
@@ -38,6 +42,24 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every synced-looking file under ``folder`` (the state dir left out), as bytes."""
+    out: dict[str, bytes] = {}
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        if not rel.startswith(".localsync") and path.is_file():
+            out[rel] = path.read_bytes()
+    return out
+
+
+def body(name: str, text: str) -> bytes:
+    """What an edit writes: text, or for the attachment bytes that are not UTF-8."""
+    content = text.replace("\r", "") + "\n"
+    if name.endswith(".png"):
+        return b"\x89PNG\r\n\x1a\n\xff" + content.encode("utf-8")
+    return content.encode("utf-8")
+
+
 def test_random_steps_lose_no_synced_content(syncer: Syncer, api: Api, tmp_path: Path) -> None:
     offline = Syncer(closed_port_url(), syncer.token, syncer.workspace)
 
@@ -50,12 +72,12 @@ def test_random_steps_lose_no_synced_content(syncer: Syncer, api: Api, tmp_path:
                 folder.mkdir()
             self.name = f"Notes-{run}"
             # Contents each side wrote, and those a successful sync of it saw on disk.
-            self.written: list[set[str]] = [set(), set()]
-            self.synced: list[set[str]] = [set(), set()]
+            self.written: list[set[bytes]] = [set(), set()]
+            self.synced: list[set[bytes]] = [set(), set()]
 
         def sync(self, side: int, *extra: str, via: Syncer = syncer) -> int:
             folder = self.folders[side]
-            return via.once(folder, "--source-name", self.name, *extra).exit_code
+            return via.once(folder, "--source-name", self.name, *INCLUDE, *extra).exit_code
 
         def source_id(self) -> str | None:
             ids = [s["id"] for s in api.sources() if s["name"] == self.name]
@@ -64,8 +86,10 @@ def test_random_steps_lose_no_synced_content(syncer: Syncer, api: Api, tmp_path:
 
         @rule(side=SIDES, name=st.sampled_from(NAMES), text=st.text(TEXT, max_size=20))
         def edit(self, side: int, name: str, text: str) -> None:
-            content = text.replace("\r", "") + "\n"
-            write(self.folders[side], name, content)
+            content = body(name, text)
+            target = self.folders[side] / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
             self.written[side].add(content)
 
         @rule(side=SIDES, name=st.sampled_from(NAMES))
@@ -130,7 +154,11 @@ def test_random_steps_lose_no_synced_content(syncer: Syncer, api: Api, tmp_path:
                 kept |= {conflict["localHash"], conflict["remoteHash"]}
             for side in (0, 1):
                 on_disk = set(tree(self.folders[side]).values())
-                lost = {c for c in self.synced[side] - on_disk if sha(c) not in kept}
+                lost = {
+                    c
+                    for c in self.synced[side] - on_disk
+                    if hashlib.sha256(c).hexdigest() not in kept
+                }
                 assert not lost, f"side {side} synced these, the server has none: {lost}"
 
         def teardown(self) -> None:

@@ -209,3 +209,22 @@ def test_export_leaves_out_paths_git_cannot_hold(api: Api, tmp_path: Path) -> No
     assert _git(repo, "ls-tree", "-r", "--name-only", "main").split() == ["ok.md"]
     assert not (repo / ".git" / "hooks" / "post-checkout").exists()
     assert len(_commits(repo)) == len(accepted)
+
+
+def test_export_writes_attachments_byte_exact(api: Api, tmp_path: Path) -> None:
+    from tests.attachment_data import attachment, digest, pdf, png
+
+    sid = api.source()["id"]
+    api.push(sid, attachment("img/a.png", png(shade=1)))
+    api.push(sid, attachment("img/a.png", png(shade=2), base=digest(png(shade=1))))
+    api.push(sid, attachment("doc.pdf", pdf(), content_type="application/pdf"))
+    repo = tmp_path / "export"
+    done = _export(api, sid, str(repo))
+    assert done.exit_code == 0, done.output
+    _git(repo, "fsck", "--strict", "--no-dangling")
+    assert (repo / "img/a.png").read_bytes() == png(shade=2)
+    assert (repo / "doc.pdf").read_bytes() == pdf()
+    first = subprocess.run(
+        ["git", "-C", str(repo), "show", "HEAD~2:img/a.png"], capture_output=True, check=True
+    ).stdout
+    assert first == png(shade=1)

@@ -223,7 +223,7 @@ def test_manual_merge_needs_valid_content(
 
 
 def test_unknown_resolution_is_422(api: Api, conflict: dict[str, Any]) -> None:
-    body = {"conflictId": conflict["id"], "resolution": "keep_both"}
+    body = {"conflictId": conflict["id"], "resolution": "keep_all"}
     assert_error(api.post("sources/conflicts/resolve", body), 422, "INVALID_INPUT")
 
 

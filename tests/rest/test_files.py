@@ -76,7 +76,9 @@ def test_file_returns_the_content_record(api: Api) -> None:
     source = api.source()
     api.push(source["id"], upsert("research/notes.md", "# Notes\n"))
     record = api.file(source["id"], "research/notes.md")
-    assert set(record) == RECORD_KEYS
+    # The documented keys, plus the attachments extension's ``contentEncoding``.
+    assert set(record) == RECORD_KEYS | {"contentEncoding"}
+    assert record["contentEncoding"] == "utf-8"
     assert record["sourceId"] == source["id"]
     assert record["relativePath"] == "research/notes.md"
     assert record["content"] == "# Notes\n"

@@ -26,9 +26,12 @@ def test_history_is_a_bare_array_newest_first(api: Api) -> None:
     api.push(sid, upsert("a.md", "two ✓", base=sha("one"), op="op-2"))
     versions = api.history(sid, "a.md")
     assert isinstance(versions, list)
-    # The documented keys, plus the extensions ``pruned`` (retention) and ``movedFrom`` (moves).
-    assert all(set(v) == VERSION_KEYS | {"pruned", "movedFrom"} for v in versions)
+    # The documented keys, plus the extensions ``pruned`` (retention), ``movedFrom``
+    # (moves) and ``contentEncoding`` (attachments).
+    extensions = {"pruned", "movedFrom", "contentEncoding"}
+    assert all(set(v) == VERSION_KEYS | extensions for v in versions)
     assert all(v["pruned"] is False and v["movedFrom"] is None for v in versions)
+    assert all(v["contentEncoding"] == "utf-8" for v in versions)
     newest, oldest = versions
     assert (newest["seq"], newest["content"], newest["hash"]) == (2, "two ✓", sha("two ✓"))
     assert (newest["size"], newest["operationId"], newest["origin"]) == (

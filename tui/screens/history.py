@@ -127,8 +127,8 @@ class HistoryScreen(HistoryActions, BaseScreen[None]):
             self._note(DELETION_NOTE, version)
         elif (pruned := self.pruned_note(version)) is not None:
             self._note(pruned, version)
-        elif self.mode == "whole":
-            self._show_whole(version)
+        elif self.mode == "whole" or version.binary:
+            self._show_whole(version)  # an attachment is described, never diffed
         elif parent is None or parent.hash is None:
             self._note(FIRST_VERSION_NOTE, version)
         else:
@@ -145,6 +145,12 @@ class HistoryScreen(HistoryActions, BaseScreen[None]):
         older, newer = message.older, message.newer
         if older.hash is None or newer.hash is None:
             self.notify("A deleted version has no content to compare.", severity="warning")
+            return
+        if older.binary or newer.binary:
+            self.notify(
+                "An attachment's versions are bytes: compare their sizes and hashes.",
+                severity="warning",
+            )
             return
         self.wanted = ("pair", older.seq, newer.seq)
         self._diff(older.hash, newer.hash)

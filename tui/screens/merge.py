@@ -36,6 +36,7 @@ from tui.client import (
 from tui.clock import age
 from tui.drafts import Draft, DraftStore
 from tui.screens.base import BaseScreen
+from tui.screens.binary_conflict import BinaryConflictScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.edit_region import diff3_text, edit_externally, has_markers
 from tui.screens.leave_merge import Leave, LeaveMergeScreen
@@ -278,6 +279,11 @@ class MergeScreen(BaseScreen[bool]):
             self.drafts.drop_soon(self.conflict_id)
             self.notify("This conflict is already resolved.", severity="warning")
             self.dismiss(False)
+            return
+        if conflict.binary:  # bytes have no lines to merge: a side, or both, is the choice
+            self.app.push_screen(
+                BinaryConflictScreen(conflict), lambda done: self.dismiss(bool(done))
+            )
             return
         doc, renderer = await asyncio.to_thread(_prepare, conflict)
         if not self.is_attached:

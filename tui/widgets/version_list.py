@@ -67,7 +67,7 @@ class VersionList(DataTable[str | Text]):
                 stamp(v.recorded_at, now),
                 age(v.recorded_at, now),
                 origin,
-                "deleted" if v.deleted else _size(v.size),
+                "deleted" if v.deleted else _size(v.size) + (" binary" if v.binary else ""),
                 (v.hash or "-")[:10],
                 key=str(i),
             )

@@ -393,6 +393,15 @@ class Conflict:
     async def _blob(self, info: Info[Context, None], digest: str | None) -> str | None:
         return await loaders.blobs(info.context).load(digest) if digest else None
 
+    @strawberry.field(
+        description="A side is an attachment: never merged; resolve with KEEP_LOCAL, "
+        "KEEP_RAVEN or KEEP_BOTH. Its sides' texts are null."
+    )
+    async def binary(self, info: Info[Context, None]) -> bool:
+        sides = [h for h in (self.local_hash, self.remote_hash) if h]
+        found = await loaders.binary(info.context).load_many(sides)
+        return any(found)
+
     @strawberry.field(description="Base content; null when the base is unknown.")
     async def base(self, info: Info[Context, None]) -> str | None:
         # As in ``conflicts.conflict_sides``: a client-supplied base hash is only shown

@@ -64,8 +64,8 @@ class Version:
         )
 
     @strawberry.field(
-        description="Null for a tombstone; a pruned version's content fails with NOT_FOUND "
-        "(reason VERSION_PRUNED)."
+        description="Null for a tombstone or an attachment; a pruned version's content fails "
+        "with NOT_FOUND (reason VERSION_PRUNED)."
     )
     async def content(self, info: Info[Context, None]) -> str | None:
         if self.hash is None:
@@ -73,6 +73,24 @@ class Version:
         if await pruned_loader.pruned(info.context).load(self.row.id or 0):
             raise VersionPruned(f"version {self.seq} was pruned by the source's retention policy")
         return await loaders.blobs(info.context).load(self.hash)
+
+    @strawberry.field(
+        description="An attachment: synced as bytes, never merged; `content` is null for it."
+    )
+    async def binary(self, info: Info[Context, None]) -> bool:
+        if self.hash is None:
+            return False
+        return await loaders.binary(info.context).load(self.hash)
+
+    @strawberry.field(description='"base64" for an attachment, "utf-8" for text.')
+    async def content_encoding(self, info: Info[Context, None]) -> str:
+        return "base64" if await self.binary(info) else "utf-8"
+
+    @strawberry.field(description="An attachment's bytes as base64; null for text or a delete.")
+    async def content_base64(self, info: Info[Context, None]) -> str | None:
+        if self.hash is None:
+            return None
+        return await loaders.attachments(info.context).load(self.hash)
 
     @strawberry.field(
         description="Retention removed this version's content; the version itself stays listed."
@@ -179,11 +197,29 @@ class File:
             updated_at=row.updated_at,
         )
 
-    @strawberry.field(description="Current content; null once deleted.")
+    @strawberry.field(description="Current text; null once deleted or for an attachment.")
     async def content(self, info: Info[Context, None]) -> str | None:
         if self.hash is None:
             return None
         return await loaders.blobs(info.context).load(self.hash)
+
+    @strawberry.field(
+        description="An attachment: synced as bytes, never merged; `content` is null for it."
+    )
+    async def binary(self, info: Info[Context, None]) -> bool:
+        if self.hash is None:
+            return False
+        return await loaders.binary(info.context).load(self.hash)
+
+    @strawberry.field(description='"base64" for an attachment, "utf-8" for text.')
+    async def content_encoding(self, info: Info[Context, None]) -> str:
+        return "base64" if await self.binary(info) else "utf-8"
+
+    @strawberry.field(description="An attachment's bytes as base64; null for text or a delete.")
+    async def content_base64(self, info: Info[Context, None]) -> str | None:
+        if self.hash is None:
+            return None
+        return await loaders.attachments(info.context).load(self.hash)
 
     @strawberry.field(description="The newest history entry (batched across files).")
     async def latest_version(self, info: Info[Context, None]) -> Version | None:

@@ -31,6 +31,7 @@ from backend.rest.schemas import (
     VersionOut,
 )
 from backend.services import conflicts, diffs, files, preview
+from backend.services.content import check_accept
 from backend.services.cpu import compute
 
 router = APIRouter(tags=["conflicts & history"], route_class=BoundedJsonRoute)
@@ -91,6 +92,7 @@ def resolve(body: ResolveRequest, ctx: CtxDep) -> ResolveOut:
 @router.post("/sources/history", response_model=list[VersionOut])
 def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
     """Returns version snapshots for a synced file path, newest first."""
+    accept_binary = check_accept(body.accept_encodings)
     with ctx.transaction(read_only=True) as session:
         result = files.file_history(
             session,
@@ -101,7 +103,7 @@ def history(body: HistoryRequest, ctx: CtxDep) -> list[VersionOut]:
             before=body.before,
             with_content=body.include_content,
         )
-    return shapes.history(result)
+    return shapes.history(result, accept_binary)
 
 
 @router.post("/sources/history/diff", response_model=DiffOut, responses=GONE)

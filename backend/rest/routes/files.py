@@ -20,6 +20,7 @@ from backend.rest.schemas import (
 )
 from backend.services import deltas as deltas_service
 from backend.services import files, sync
+from backend.services.content import check_accept
 
 router = APIRouter(tags=["files"], route_class=BoundedJsonRoute)
 
@@ -47,7 +48,13 @@ def list_files(body: ListFilesRequest, ctx: CtxDep) -> list[FileOut]:
 def get_file(body: FileRequest, ctx: CtxDep) -> FileRecordOut:
     """Returns a synced file content record."""
     with ctx.transaction(read_only=True) as session:
-        record = files.get_file(session, ctx.workspace_id, body.source_id, body.relative_path)
+        record = files.get_file(
+            session,
+            ctx.workspace_id,
+            body.source_id,
+            body.relative_path,
+            check_accept(body.accept_encodings),
+        )
     return shapes.file_record(record)
 
 
@@ -63,6 +70,7 @@ def update_file(body: UpdateFileRequest, ctx: CtxDep) -> UpdateFileOut:
             body.content,
             body.base_hash,
             ctx.settings,
+            body.content_encoding,
         )
     outcome = result.outcome
     return UpdateFileOut(
@@ -99,5 +107,7 @@ def deltas(body: DeltasRequest, ctx: CtxDep) -> Response:
             body.limit,
             ctx.settings.deltas_default_limit,
             body.own_connector_id,
+            check_accept(body.accept_encodings),
+            ctx.settings.deltas_max_page_bytes,
         )
     return Response(shapes.deltas_json(page), media_type="application/json")
