@@ -80,7 +80,12 @@ def _token(token: str, server: str, workspace: str | None) -> str:
 @click.option("--workspace", envvar="LOCALSYNC_WORKSPACE", help="Workspace id (remembered).")
 @click.option("--source-name", help="Source to create or attach (default: the folder's name).")
 @click.option("--mode", type=click.Choice(MODES), default="bidirectional", show_default=True)
-@click.option("--include", "include", multiple=True, help="Glob to sync (default **/*.md).")
+@click.option(
+    "--include",
+    "include",
+    multiple=True,
+    help="Glob to sync (default: markdown, images and PDFs).",
+)
 @click.option("--exclude", "exclude", multiple=True, help="Glob never synced (repeatable).")
 @click.option("--max-file-size", type=int, default=5 * 1024 * 1024, show_default=True)
 @click.option("--allow-deletes", is_flag=True, help="Send deletes a safety stop held back.")

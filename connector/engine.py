@@ -37,7 +37,7 @@ from typing import Any
 from connector import __version__, moves
 from connector.attachments import ACCEPT, content_hash, from_wire, to_bytes, wire_fields
 from connector.client import ApiError, Backoff, Client, SourcePaused, Unreachable
-from connector.ignore import Rules, load_rules
+from connector.ignore import DEFAULT_INCLUDE, Rules, load_rules
 from connector.journal import Journal, JournalCorrupt, NewOp, Op
 from connector.localfs import UnsafePath, atomic_write, remove_file, safe_target
 from connector.scanner import Scan, clash_key, read_local, scan, to_check, unseen
@@ -187,8 +187,11 @@ class Engine:
             if found is not None:
                 log.info("attached to existing source %r (%s)", name, found["id"])
         if found is None:
+            # Our own defaults, not the documented API's markdown-only one: a vault's
+            # images and PDFs are part of its notes.
+            include = self.opts.include or list(DEFAULT_INCLUDE)
             found = self.client.create_source(
-                name, self.opts.mode, self.connector_id, self.opts.include, self.opts.exclude
+                name, self.opts.mode, self.connector_id, include, self.opts.exclude
             )
             log.info("created source %r (%s, %s)", name, found["id"], found["mode"])
         self.source = found

@@ -18,7 +18,18 @@ from pathlib import Path
 
 import pathspec
 
-DEFAULT_INCLUDE = ("**/*.md",)
+DEFAULT_INCLUDE = (
+    "**/*.md",
+    "**/*.markdown",
+    "**/*.png",
+    "**/*.jpg",
+    "**/*.jpeg",
+    "**/*.gif",
+    "**/*.webp",
+    "**/*.svg",
+    "**/*.pdf",
+)
+"""Notes and what notes embed: a vault's images and PDFs sync along with its markdown."""
 BUILTIN_IGNORES = (".git/", "node_modules/", ".localsync/")
 STATE_DIR = ".localsync"
 IGNORE_FILES = (".gitignore", ".localsyncignore")

@@ -140,3 +140,22 @@ def test_attachment_over_the_connector_limit_is_reported_and_kept(
     assert huge.stat().st_size == 25 * 1024 * 1024 + 1
     assert files(b) == {"note.md": b"# kept\n"}
     assert [f["relativePath"] for f in api.files(source_id(a))] == ["note.md"]
+
+
+def test_a_vault_s_images_and_pdfs_sync_without_being_asked_for(
+    syncer: Syncer, tmp_path: Path
+) -> None:
+    """The default includes cover what notes embed; other files stay where they are."""
+    a, b = folders(tmp_path)
+    put(a, "note.md", b"# note\n![](img/photo.png)\n")
+    put(a, "img/photo.png", png(shade=3))
+    put(a, "img/scan.JPG.jpg", png(shade=4))
+    put(a, "papers/paper.pdf", pdf("default"))
+    put(a, "build/output.bin", bytes(range(256)))
+    for folder in (a, b, a, b):
+        result = syncer.once(folder)
+        assert result.exit_code == 0, result.output
+    expected = files(a)
+    del expected["build/output.bin"]
+    assert files(b) == expected
+    assert (a / "build/output.bin").read_bytes() == bytes(range(256))
