@@ -159,3 +159,27 @@ def test_a_vault_s_images_and_pdfs_sync_without_being_asked_for(
     del expected["build/output.bin"]
     assert files(b) == expected
     assert (a / "build/output.bin").read_bytes() == bytes(range(256))
+
+
+def test_a_renamed_attachment_keeps_its_history_in_both_folders(
+    syncer: Syncer, api: Api, tmp_path: Path
+) -> None:
+    a, b = folders(tmp_path)
+    first, second = png(shade=5), png(shade=6)
+    put(a, "img/photo.png", first)
+    settle(syncer, a, b)
+    put(a, "img/photo.png", second)
+    settle(syncer, a, b)
+    inode = (b / "img/photo.png").stat().st_ino
+    (a / "pics").mkdir()
+    (a / "img/photo.png").rename(a / "pics/photo.png")
+    settle(syncer, a, b)
+    assert files(b) == files(a) == {"pics/photo.png": second}
+    assert (b / "pics/photo.png").stat().st_ino == inode  # renamed in place, not rewritten
+    history = api.call(
+        "sources/history",
+        {"sourceId": source_id(a), "relativePath": "pics/photo.png", "acceptEncodings": ["base64"]},
+    )
+    assert history[0]["movedFrom"] == "img/photo.png"
+    assert [v["hash"] for v in history[1:]] == [digest(second), digest(first)]
+    assert history[2]["content"] == b64(first)
