@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from backend.rest.schemas import DeltasOut
+from tests.attachment_data import attachment, digest, png
 from tests.conftest import LiveServer
 from tests.factories import Api, assert_error, sha, upsert
 from tests.graphql.conftest import Gq
@@ -193,3 +194,25 @@ async def test_graphql_event_feed_flags_pruned_content(api: Api, gq: Gq) -> None
             assert payload["content"] is None and payload["contentPruned"] is True
         else:
             assert payload["content"] == content and "contentPruned" not in payload
+
+
+async def test_graphql_refuses_a_pruned_attachment_version_even_when_its_bytes_remain(
+    api: Api, gq: Gq
+) -> None:
+    """Version 1's bytes stay stored (version 3 has them again), yet version 1 is pruned."""
+    source = api.source()["id"]
+    first, second = png(shade=7), png(shade=8)
+    base = None
+    for data in (first, second, first):
+        api.push(source, attachment("img/a.png", data, base=base))
+        base = digest(data)
+    api.call("sources/retention", {"sourceId": source, "policy": {"kind": "last", "keepLast": 1}})
+    assert api.call("sources/gc", {"sourceId": source})["versionsPruned"] == 2
+    query = """
+    query($id: ID!, $path: String!) {
+      source(id: $id) { file(path: $path) { versions(first: 5) { nodes { seq contentBase64 } } } }
+    }"""
+    errors = await gq.errors(query, id=source, path="img/a.png")
+    # Nodes run newest first: indexes 1 and 2 are versions 2 and 1.
+    assert sorted(e["path"][-2] for e in errors) == [1, 2]
+    assert {e["extensions"]["reason"] for e in errors} == {"VERSION_PRUNED"}

@@ -86,10 +86,15 @@ class Version:
     async def content_encoding(self, info: Info[Context, None]) -> str:
         return "base64" if await self.binary(info) else "utf-8"
 
-    @strawberry.field(description="An attachment's bytes as base64; null for text or a delete.")
+    @strawberry.field(
+        description="An attachment's bytes as base64; null for text or a delete. A pruned "
+        "version's fails with NOT_FOUND (reason VERSION_PRUNED), as `content` does."
+    )
     async def content_base64(self, info: Info[Context, None]) -> str | None:
         if self.hash is None:
             return None
+        if await pruned_loader.pruned(info.context).load(self.row.id or 0):
+            raise VersionPruned(f"version {self.seq} was pruned by the source's retention policy")
         return await loaders.attachments(info.context).load(self.hash)
 
     @strawberry.field(
