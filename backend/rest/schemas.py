@@ -63,6 +63,8 @@ HashIn = Annotated[
 Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
 """A string the database can hold; fields the services check themselves stay ``str``."""
 Id = Annotated[Text, Field(min_length=1, max_length=200)]
+EncodingIn = Annotated[str, Field(json_schema_extra={"enum": ["utf-8", "base64"]})]
+"""Documented as an enum; the service checks it, so a wrong value gets its own error code."""
 RelativePath = Annotated[
     str,
     Field(
@@ -172,19 +174,36 @@ class ListFilesRequest(WireIn):
 class FileRequest(WireIn):
     source_id: Id
     relative_path: RelativePath
-    accept_encodings: list[str] | None = Field(
+    accept_encodings: list[EncodingIn] | None = Field(
         default=None,
         description='Extension: ["base64"] asks for attachments (files synced as bytes) '
         'as base64 with `contentEncoding: "base64"`; without it they are never sent as content.',
     )
 
 
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+"""Standard, padded base64: what the service decodes (strictly) for an attachment."""
+
+
 class UpdateFileRequest(WireIn):
+    # The documented schema says what the service enforces: base64 content only
+    # goes with ``contentEncoding: "base64"``.
+    model_config = ConfigDict(
+        strict=True,
+        json_schema_extra={
+            "if": {
+                "properties": {"contentEncoding": {"const": "base64"}},
+                "required": ["contentEncoding"],
+            },
+            "then": {"properties": {"content": {"pattern": BASE64_PATTERN}}},
+        },
+    )
+
     source_id: Id
     relative_path: RelativePath
     content: Content
     base_hash: HashIn | None = None
-    content_encoding: str | None = Field(
+    content_encoding: EncodingIn | None = Field(
         default=None,
         description='Extension: "base64" sends an attachment (content is the base64 of its '
         "bytes; hashes and size are of the bytes, at most LOCALSYNC_MAX_ATTACHMENT_BYTES); "
@@ -218,7 +237,7 @@ class PushItem(WireIn):
         "MOVE_TARGET_EXISTS, MOVE_TARGET_HAS_HISTORY, MOVE_SOURCE_IN_CONFLICT or PATH_CLASH. "
         "Not with isDelete.",
     )
-    content_encoding: str | None = Field(
+    content_encoding: EncodingIn | None = Field(
         default=None,
         description='Extension: "base64" sends an attachment (content is the base64 of its '
         "bytes; hashes and size are of the bytes, at most LOCALSYNC_MAX_ATTACHMENT_BYTES); "
@@ -264,7 +283,7 @@ class DeltasRequest(WireIn):
         "with `content` null and `contentOmitted: true` (it holds that content already); "
         "an id that pushed nothing here matches no event and changes nothing.",
     )
-    accept_encodings: list[str] | None = Field(
+    accept_encodings: list[EncodingIn] | None = Field(
         default=None,
         description='Extension: ["base64"] asks for attachments: their upserts carry '
         '`contentEncoding: "base64"` and the base64 of their bytes. Without it an '
@@ -316,7 +335,7 @@ class HistoryRequest(WireIn):
         | None
     ) = None
     include_content: bool = True
-    accept_encodings: list[str] | None = Field(
+    accept_encodings: list[EncodingIn] | None = Field(
         default=None,
         description='Extension: ["base64"] asks for attachments (files synced as bytes) '
         'as base64 with `contentEncoding: "base64"`; without it they are never sent as content.',
