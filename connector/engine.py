@@ -247,6 +247,10 @@ class Engine:
             if row is not None and row.rejected_hash == lf.hash:
                 continue
             content = lf.content
+            if content is None and expected is None and moves.unread_move(result, latest, path):
+                stat = (lf.mtime_ns, lf.size, lf.inode)
+                upserts.append(NewOp(path, False, None, lf.hash, None, *stat))
+                continue
             if content is None:
                 fresh = read_local(self.root, path, self.rules, None)
                 if isinstance(fresh, str):
@@ -271,7 +275,10 @@ class Engine:
                 continue
             base = lop.content_hash if lop is not None else row.base_hash
             deletes.append(NewOp(path, True, None, None, base))
-        ops, alone = moves.pair(deletes, upserts)
+        ops, alone = moves.pair(deletes, upserts, result.moved)
+        for i in reversed(moves.unpaired_bare(ops)):
+            filled = moves.with_content(self, ops[i])
+            ops[i : i + 1] = [filled] if filled is not None else []
         if alone and not self.opts.allow_deletes:
             self._check_deletes(alone, result, rows)
         if ops:
@@ -306,7 +313,7 @@ class Engine:
         between an answer and its recording only replays operations the server
         answers ``duplicate``.
         """
-        ops = self.journal.pending(time.time() if only_due else None)
+        ops = moves.completed(self, self.journal.pending(time.time() if only_due else None))
         if not ops:
             return
         progress = _progress(len(ops), "pushing")
@@ -369,11 +376,7 @@ class Engine:
             for op in batch:
                 res = by_id.get(op.op_id)
                 gone = moved.get(op.op_id)
-                if (
-                    res is not None
-                    and gone is not None
-                    and moves.settle(self.journal, gone, op, res)
-                ):
+                if res is not None and gone is not None and moves.settle(self, gone, op, res):
                     continue
                 if res is not None:
                     self._record_result(moves.followed(self, op, res), res, report)
@@ -763,9 +766,10 @@ def _wire_item(op: Op) -> dict[str, Any]:
         "baseHash": op.base_hash,
         "isDelete": op.is_delete,
     }
-    if not op.is_delete:
-        assert op.content is not None
+    if op.content is not None:
         item.update(wire_fields(op.path, op.content), contentHash=op.content_hash)
+    elif not op.is_delete:  # a move, content unchanged (connector.moves)
+        item["contentHash"] = op.content_hash
     return item
 
 
