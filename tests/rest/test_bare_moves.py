@@ -13,7 +13,9 @@ from tests.factories import Api, delete, sha, upsert
 BASE = "# Plan\none\ntwo\nthree\n"
 
 
-def bare(path: str, old: str, digest: object, op: str | None = None, **extra: Any) -> dict[str, Any]:
+def bare(
+    path: str, old: str, digest: object, op: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """A move that sends no content, only the hash the moved file has."""
     item = {
         "operationId": op or f"op-{uuid.uuid4()}",
