@@ -21,6 +21,7 @@ before that answer is recorded. The durability tests use it to show a
 ``_fault`` below and is not a user option.
 """
 
+import json
 import logging
 import os
 import signal
@@ -679,6 +680,25 @@ class Engine:
     def open_conflicts(self) -> dict[str, str]:
         return {str(c["relativePath"]): str(c["id"]) for c in self.client.conflicts(self.source_id)}
 
+    def _conflicts_now(self, report: Report) -> dict[str, str]:
+        """The source's open conflicts, asked of the server only when they may have changed.
+
+        A conflict opens or closes only with an event on the source, which a
+        bidirectional pull reads up to the end: when the cursor is where the last
+        answer was taken and this run pushed nothing, that answer (kept in the
+        journal) still holds, so a no-op rerun spends no request on it.
+        """
+        at = f"{self.source_id}@{self.journal.cursor}"
+        settled = self.mode == "bidirectional" and not self.stop.is_set()
+        if settled and not report.pushed and not report.rejected:
+            if self.journal.get_meta("conflicts_at") == at:
+                kept: dict[str, str] = json.loads(self.journal.get_meta("conflicts") or "{}")
+                return kept
+        found = self.open_conflicts()
+        self.journal.set_meta("conflicts", json.dumps(found, sort_keys=True))
+        self.journal.set_meta("conflicts_at", at)
+        return found
+
     def reconcile(self, report: Report) -> None:
         """Scan, push, pull, and push what the pull found, until nothing moves."""
         result = self.scan_and_journal()
@@ -733,7 +753,7 @@ class Engine:
         if report.paused:
             log.error("source is paused: %d change(s) journaled until it resumes", pending)
             return EXIT_PAUSED
-        conflicts = self.open_conflicts()
+        conflicts = self._conflicts_now(report)
         for path, cid in sorted(conflicts.items()):
             log.error("open conflict on %s (%s): resolve it, then sync again", path, cid)
         log.info(
