@@ -690,10 +690,10 @@ class Engine:
         """
         at = f"{self.source_id}@{self.journal.cursor}"
         settled = self.mode == "bidirectional" and not self.stop.is_set()
-        if settled and not report.pushed and not report.rejected:
-            if self.journal.get_meta("conflicts_at") == at:
-                kept: dict[str, str] = json.loads(self.journal.get_meta("conflicts") or "{}")
-                return kept
+        quiet = settled and not report.pushed and not report.rejected
+        if quiet and self.journal.get_meta("conflicts_at") == at:
+            kept: dict[str, str] = json.loads(self.journal.get_meta("conflicts") or "{}")
+            return kept
         found = self.open_conflicts()
         self.journal.set_meta("conflicts", json.dumps(found, sort_keys=True))
         self.journal.set_meta("conflicts_at", at)
