@@ -1,5 +1,6 @@
-"""The ``localsync`` command: serve, token, export-schema (and the apps attached later)."""
+"""The ``localsync`` command: serve, token, export-schema (and the apps' commands, lazily)."""
 
+import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,38 @@ def load_settings(**overrides: Any) -> "Settings":
     return load(**overrides)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+LAZY_COMMANDS = {
+    "sync": "connector.cli:sync",
+    "status": "connector.cli:status",
+    "login": "connector.cli:login",
+    "logout": "connector.cli:logout",
+    "tui": "tui.cli:tui",
+    "gc": "backend.history_cli:gc",
+    "verify": "backend.history_cli:verify",
+    "backup": "backend.history_cli:backup",
+    "restore": "backend.history_cli:restore",
+    "export-git": "backend.export_cli:export_git",
+}
+"""Commands of the other packages, by name: each module is imported only when its command
+runs (or ``--help`` lists it), so ``localsync sync`` never loads the terminal app."""
+
+
+class LazyGroup(click.Group):
+    """A group whose ``LAZY_COMMANDS`` are imported on first use (click's documented way)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is not None and cmd_name not in self.commands:
+            module, attr = target.split(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="localsync")
 def main() -> None:
     """Local Sync: keep folders of markdown in sync with a shared workspace."""
@@ -97,26 +129,6 @@ def _redact(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
-
-def _attach_apps() -> None:
-    """The connector and terminal app live in their own packages; ``localsync`` fronts them."""
-    from backend.export_cli import export_git
-    from connector.cli import login, logout, status, sync
-    from tui.cli import tui
-
-    main.add_command(sync)
-    main.add_command(status)
-    main.add_command(login)
-    main.add_command(logout)
-    main.add_command(tui)
-    from backend.history_cli import COMMANDS as HISTORY_COMMANDS
-
-    for command in HISTORY_COMMANDS:
-        main.add_command(command)
-    main.add_command(export_git)
-
-
-_attach_apps()
 
 if __name__ == "__main__":
     sys.exit(main())

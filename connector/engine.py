@@ -21,6 +21,7 @@ before that answer is recorded. The durability tests use it to show a
 ``_fault`` below and is not a user option.
 """
 
+import json
 import logging
 import os
 import signal
@@ -250,6 +251,10 @@ class Engine:
             if row is not None and row.rejected_hash == lf.hash:
                 continue
             content = lf.content
+            if content is None and expected is None and moves.unread_move(result, latest, path):
+                stat = (lf.mtime_ns, lf.size, lf.inode)
+                upserts.append(NewOp(path, False, None, lf.hash, None, *stat))
+                continue
             if content is None:
                 fresh = read_local(self.root, path, self.rules, None)
                 if isinstance(fresh, str):
@@ -274,7 +279,10 @@ class Engine:
                 continue
             base = lop.content_hash if lop is not None else row.base_hash
             deletes.append(NewOp(path, True, None, None, base))
-        ops, alone = moves.pair(deletes, upserts)
+        ops, alone = moves.pair(deletes, upserts, result.moved)
+        for i in reversed(moves.unpaired_bare(ops)):
+            filled = moves.with_content(self, ops[i])
+            ops[i : i + 1] = [filled] if filled is not None else []
         if alone and not self.opts.allow_deletes:
             self._check_deletes(alone, result, rows)
         if ops:
@@ -309,7 +317,7 @@ class Engine:
         between an answer and its recording only replays operations the server
         answers ``duplicate``.
         """
-        ops = self.journal.pending(time.time() if only_due else None)
+        ops = moves.completed(self, self.journal.pending(time.time() if only_due else None))
         if not ops:
             return
         progress = _progress(len(ops), "pushing")
@@ -372,11 +380,7 @@ class Engine:
             for op in batch:
                 res = by_id.get(op.op_id)
                 gone = moved.get(op.op_id)
-                if (
-                    res is not None
-                    and gone is not None
-                    and moves.settle(self.journal, gone, op, res)
-                ):
+                if res is not None and gone is not None and moves.settle(self, gone, op, res):
                     continue
                 if res is not None:
                     self._record_result(moves.followed(self, op, res), res, report)
@@ -679,6 +683,25 @@ class Engine:
     def open_conflicts(self) -> dict[str, str]:
         return {str(c["relativePath"]): str(c["id"]) for c in self.client.conflicts(self.source_id)}
 
+    def _conflicts_now(self, report: Report) -> dict[str, str]:
+        """The source's open conflicts, asked of the server only when they may have changed.
+
+        A conflict opens or closes only with an event on the source, which a
+        bidirectional pull reads up to the end: when the cursor is where the last
+        answer was taken and this run pushed nothing, that answer (kept in the
+        journal) still holds, so a no-op rerun spends no request on it.
+        """
+        at = f"{self.source_id}@{self.journal.cursor}"
+        settled = self.mode == "bidirectional" and not self.stop.is_set()
+        quiet = settled and not report.pushed and not report.rejected
+        if quiet and self.journal.get_meta("conflicts_at") == at:
+            kept: dict[str, str] = json.loads(self.journal.get_meta("conflicts") or "{}")
+            return kept
+        found = self.open_conflicts()
+        self.journal.set_meta("conflicts", json.dumps(found, sort_keys=True))
+        self.journal.set_meta("conflicts_at", at)
+        return found
+
     def reconcile(self, report: Report) -> None:
         """Scan, push, pull, and push what the pull found, until nothing moves."""
         result = self.scan_and_journal()
@@ -733,7 +756,7 @@ class Engine:
         if report.paused:
             log.error("source is paused: %d change(s) journaled until it resumes", pending)
             return EXIT_PAUSED
-        conflicts = self.open_conflicts()
+        conflicts = self._conflicts_now(report)
         for path, cid in sorted(conflicts.items()):
             log.error("open conflict on %s (%s): resolve it, then sync again", path, cid)
         log.info(
@@ -766,9 +789,10 @@ def _wire_item(op: Op) -> dict[str, Any]:
         "baseHash": op.base_hash,
         "isDelete": op.is_delete,
     }
-    if not op.is_delete:
-        assert op.content is not None
+    if op.content is not None:
         item.update(wire_fields(op.path, op.content), contentHash=op.content_hash)
+    elif not op.is_delete:  # a move, content unchanged (connector.moves)
+        item["contentHash"] = op.content_hash
     return item
 
 

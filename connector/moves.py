@@ -26,13 +26,14 @@ import itertools
 import logging
 import os
 import posixpath
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from connector.ignore import Rules
 from connector.journal import FileRow, Journal, NewOp, Op
 from connector.localfs import UnsafePath, remove_file, safe_target
-from connector.scanner import LocalFile, clash_key, read_local
+from connector.scanner import LocalFile, Scan, clash_key, read_local
 
 log = logging.getLogger("connector")
 
@@ -43,13 +44,17 @@ MOVED = "file.moved"
 # ---- pushing ------------------------------------------------------------------
 
 
-def pair(deletes: list[NewOp], upserts: list[NewOp]) -> tuple[list[NewOp], list[NewOp]]:
+def pair(
+    deletes: list[NewOp], upserts: list[NewOp], renamed: dict[str, str] | None = None
+) -> tuple[list[NewOp], list[NewOp]]:
     """Order each move's delete right before its upsert; also the deletes that are no move.
 
     A new path (no base) with the content a vanished path had is that file,
-    moved. Among several candidates with the same content, one with the same
-    name (a folder renamed) or in the same folder (a file renamed) is taken first.
+    moved. The scan's ``renamed`` (new path -> old, same inode) decides first;
+    among other candidates with the same content, one with the same name (a
+    folder renamed) or in the same folder (a file renamed) is taken first.
     """
+    came_from = {old: new for new, old in (renamed or {}).items()}
     by_hash: dict[str, list[NewOp]] = {}
     for up in upserts:
         if up.base_hash is None and up.content_hash:
@@ -63,7 +68,7 @@ def pair(deletes: list[NewOp], upserts: list[NewOp]) -> tuple[list[NewOp], list[
         if not candidates:
             alone.append(gone)
             continue
-        partner = _likeliest(gone.path, candidates)
+        partner = _likeliest(gone.path, candidates, came_from.get(gone.path))
         candidates.remove(partner)
         ordered.append(partner)
         used.add(id(partner))
@@ -71,11 +76,65 @@ def pair(deletes: list[NewOp], upserts: list[NewOp]) -> tuple[list[NewOp], list[
     return ordered, alone
 
 
-def _likeliest(old: str, candidates: list[NewOp]) -> NewOp:
+def _likeliest(old: str, candidates: list[NewOp], known: str | None) -> NewOp:
+    same_file = [c for c in candidates if c.path == known] if known is not None else []
+    if same_file:
+        return same_file[0]
     name, folder = posixpath.basename(old), posixpath.dirname(old)
     same_name = [c for c in candidates if posixpath.basename(c.path) == name]
     same_folder = [c for c in candidates if posixpath.dirname(c.path) == folder]
     return (same_name or same_folder or candidates)[-1]
+
+
+def is_bare(op: NewOp | Op) -> bool:
+    """An upsert journaled without content: the half of a move whose file was not read."""
+    return not op.is_delete and op.content is None
+
+
+def unpaired_bare(ops: list[NewOp]) -> list[int]:
+    """Indexes of content-free upserts that did not pair with a delete: they need content."""
+    return [
+        i
+        for i, op in enumerate(ops)
+        if is_bare(op)
+        and not (
+            i > 0
+            and ops[i - 1].is_delete
+            and ops[i - 1].base_hash is not None
+            and ops[i - 1].base_hash == op.content_hash
+        )
+    ]
+
+
+def unread_move(result: Scan, latest: Mapping[str, object], path: str) -> bool:
+    """Whether the scan found ``path`` to be a synced file moved (``Scan.moved``) whose
+    old path has nothing pending: it is journaled without content, never read."""
+    old = result.moved.get(path)
+    return old is not None and old not in latest
+
+
+def completed(engine: "Puller", ops: list[Op]) -> list[Op]:
+    """Pending operations ready for the wire: a content-free upsert that is not (or no
+    longer) the half of a move gets its content read now, or is dropped when its file
+    is gone (the next scan decides)."""
+    paired = partners(ops)
+    out: list[Op] = []
+    for op in ops:
+        if is_bare(op) and op.op_id not in paired:
+            fresh = with_content(engine, op)
+            if fresh is None:
+                engine.journal.finish_op(op.op_id)
+                continue
+            op = dataclasses.replace(
+                op,
+                content=fresh.content,
+                content_hash=fresh.content_hash,
+                mtime_ns=fresh.mtime_ns,
+                size=fresh.size,
+                inode=fresh.inode,
+            )
+        out.append(op)
+    return out
 
 
 def partners(batch: list[Op]) -> dict[str, Op]:
@@ -104,40 +163,65 @@ def wire_items(batch: list[Op], moves: dict[str, Op], item: Any) -> list[dict[st
         gone = moves.get(op.op_id)
         if gone is not None:
             wire.update(renameFrom=gone.path, baseHash=gone.base_hash)
+        elif is_bare(op):
+            raise ValueError(f"content-free upsert of {op.path} outside a move")
         items.append(wire)
     return items
 
 
-def settle(journal: Journal, gone: Op, moved: Op, answer: dict[str, Any]) -> bool:
+NEEDS_CONTENT = ("MOVE_CONTENT_CHANGED", "MOVE_SOURCE_GONE")
+"""Refusals of a move sent without content: sent again as a move with content."""
+
+
+def settle(engine: "Puller", gone: Op, moved: Op, answer: dict[str, Any]) -> bool:
     """Record the delete half of a move (inside the caller's transaction).
 
-    Returns True when the answer was a refusal, handled here by journaling the
-    move again as an upsert and a delete (in that order, so they are not paired
-    again); the caller then records nothing more for it.
+    Returns True when the answer was a refusal, handled here; the caller then
+    records nothing more for it. A move sent without content that the server
+    could not apply as one (the file there changed, or is gone) is journaled
+    again as a move with the content, which the server merges or applies as a
+    plain upsert. Any other refusal journals an upsert and a delete (in that
+    order, so they are not paired again).
     """
+    journal = engine.journal
     journal.finish_op(gone.op_id)
     if answer.get("status") != "rejected":
         journal.drop_file(gone.path)
         return False
+    code = answer.get("code")
+    again_as_move = is_bare(moved) and code in NEEDS_CONTENT
     log.info(
-        "move of %s to %s refused (%s); sending a delete and an upsert instead",
+        "move of %s to %s refused (%s); sending %s instead",
         gone.path,
         moved.path,
-        answer.get("code"),
+        code,
+        "it with its content" if again_as_move else "a delete and an upsert",
     )
-    again = NewOp(
-        moved.path,
-        False,
-        moved.content,
-        moved.content_hash,
-        None,
-        moved.mtime_ns,
-        moved.size,
-        moved.inode,
-    )
-    journal.insert_ops([again, NewOp(gone.path, True, None, None, gone.base_hash)])
+    delete = NewOp(gone.path, True, None, None, gone.base_hash)
+    again = with_content(engine, moved)
+    if again is None:
+        journal.insert_ops([delete])
+    elif again_as_move:
+        journal.insert_ops([delete, again])
+    else:
+        journal.insert_ops([again, delete])
     journal.finish_op(moved.op_id)
     return True
+
+
+def with_content(engine: "Puller", op: Op | NewOp) -> NewOp | None:
+    """``op`` as a fresh upsert (no base) carrying its content, read now if it has none;
+    None when the file is gone or no longer synced (the next scan decides)."""
+    if op.content is not None:
+        return NewOp(
+            op.path, False, op.content, op.content_hash, None, op.mtime_ns, op.size, op.inode
+        )
+    local = read_local(engine.root, op.path, engine.rules, None)
+    if isinstance(local, str):
+        log.info("%s not sent: %s", op.path, local)
+        return None
+    stat = (local.mtime_ns, local.size, local.inode)
+    return NewOp(op.path, False, local.content, local.hash, None, *stat)
 
 
 # ---- pulling ------------------------------------------------------------------

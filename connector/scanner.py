@@ -49,6 +49,9 @@ class Scan:
     """Paths present on disk but not synced, with the reason."""
     hashed: list[str] = field(default_factory=list)
     """Paths read and hashed by this scan (the rest were trusted from the journal)."""
+    moved: dict[str, str] = field(default_factory=dict)
+    """New path -> the vanished journaled path whose file it is (same inode, size and
+    mtime_ns): a move, trusted without reading the file."""
 
 
 def clash_key(path: str) -> str:
@@ -155,6 +158,7 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
             result.skipped[name] = f"name clash (case or Unicode form) with {others}"
         files, hashed, skipped = result.files, result.hashed, result.skipped
         max_bytes, lookup, is_link = rules.max_bytes, known.get, stat_mod.S_ISLNK
+        moves = _Moves(known, candidates)
         for path, st, full in candidates:
             row = lookup(path)
             # The trust test of ``_examine``, inlined: it runs for every file of the
@@ -173,6 +177,12 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
                 continue
             if path in skipped:
                 continue
+            if row is None and st.st_size <= max_bytes and not is_link(st.st_mode):
+                was = moves.origin(st)
+                if was is not None:
+                    files[path] = _local_file((path, was[3], was[4], was[1], None, was[7]))
+                    result.moved[path] = was[0]
+                    continue
             outcome = _examine(full, path, st, rules, row)
             if isinstance(outcome, str):
                 skipped[path] = outcome
@@ -186,14 +196,35 @@ def scan(root: Path, rules: Rules, known: dict[str, FileRow]) -> Scan:
     return result
 
 
+class _Moves:
+    """Finds the journaled file a new path is, by (inode, size, mtime_ns), when that
+    file's path vanished: a rename keeps all three, so the file need not be read.
+    A copy has a new inode; it is read, and paired by content hash (``connector.moves``).
+    Built on the first new path only: a rescan with none costs nothing."""
+
+    def __init__(self, known: dict[str, FileRow], found: list[Found]) -> None:
+        self._known, self._found = known, found
+        self._index: dict[tuple[int, int, int], FileRow] | None = None
+
+    def origin(self, st: os.stat_result) -> FileRow | None:
+        if self._index is None:
+            present = {f[0] for f in self._found}
+            self._index = {
+                (r.inode, r.size, r.mtime_ns): r
+                for r in self._known.values()
+                if r.inode and r.base_hash and r.path not in present
+            }
+        return self._index.pop((st.st_ino, st.st_size, st.st_mtime_ns), None)
+
+
 def to_check(result: Scan, pending: Collection[str]) -> list[str]:
     """The found paths that may have something to journal, in walk order: those this
     scan read, and those with a pending operation. Every other file matched its
     journal row (stat and synced hash), so it has nothing to journal: a rescan of an
-    unchanged folder looks at no file twice."""
-    if not pending:
+    unchanged folder looks at no file twice. Moved files (``Scan.moved``) are checked too."""
+    if not pending and not result.moved:
         return result.hashed
-    hashed = set(result.hashed)
+    hashed = set(result.hashed) | result.moved.keys()
     return [p for p in result.files if p in hashed or p in pending]
 
 

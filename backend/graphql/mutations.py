@@ -39,7 +39,9 @@ class PushItemInput:
     rename_from: str | None = strawberry.field(
         default=None,
         description="Move the file at this path to `path` with its history first "
-        "(as push-batch's renameFrom).",
+        "(as push-batch's renameFrom). Without content, contentHash must be the moved "
+        "file's hash: a move with the content unchanged (MOVE_CONTENT_CHANGED, "
+        "MOVE_SOURCE_GONE otherwise).",
     )
 
 

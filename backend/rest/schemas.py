@@ -222,11 +222,21 @@ class PushItem(WireIn):
         json_schema_extra={"pattern": NON_BLANK},
     )
     relative_path: RelativePath
-    content: Content | None = Field(default=None, description="Required unless isDelete")
+    content: Content | None = Field(
+        default=None,
+        description="Required unless isDelete, or unless the item moves a file unchanged "
+        "(renameFrom with contentHash)",
+    )
     content_type: str | None = Field(
         default="text/markdown", max_length=200, json_schema_extra={"pattern": r"^[ -~]*$"}
     )
-    content_hash: HashIn | None = Field(default=None, description="Checked against content")
+    content_hash: HashIn | None = Field(
+        default=None,
+        description="Checked against content. Extension: with renameFrom and no content, the "
+        "hash the moved file has (a move, content unchanged); refused per item with "
+        "MOVE_CONTENT_CHANGED when the file there has another hash and MOVE_SOURCE_GONE when "
+        "nothing is live there, so the client sends the content instead",
+    )
     base_hash: HashIn | None = Field(default=None, description="The hash this edit started from")
     is_delete: bool = False
     rename_from: RelativePath | None = Field(

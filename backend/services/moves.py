@@ -17,6 +17,13 @@ What a move does when it cannot be one, decided so that nothing is lost:
   ordinary rules settle (a conflict keeps both sides);
 * a folder or file in the way of the new path: ``PATH_CLASH``, as for any upsert.
 
+A move may leave out ``content`` when it carries ``contentHash``: "moved, content
+unchanged", so a renamed folder costs no upload (:func:`move_unchanged`). Having
+no content, such an item cannot fall back to a plain upsert: it is rejected with
+``MOVE_SOURCE_GONE`` when nothing is live at ``renameFrom``, and with
+``MOVE_CONTENT_CHANGED`` when the file there no longer has ``contentHash``
+(changed elsewhere meanwhile); the pusher then sends the content.
+
 Clients that know nothing of moves see ``file.delete`` at the old path and
 ``file.upsert`` at the new one; the payloads carry ``movedTo`` and ``movedFrom``
 for those that do.
@@ -37,7 +44,7 @@ from backend.db import defer_insert
 from backend.errors import InvalidInput, LocalSyncError, StateConflict
 from backend.models import File, Move
 from backend.paths import normalise_path
-from backend.services.edits import Edit, file_event
+from backend.services.edits import Edit, Outcome, file_event
 from backend.services.files import load_file_rows
 from backend.services.tree import Occupancy, is_live
 from backend.services.writes import Changes
@@ -56,6 +63,64 @@ def check_rename_from(value: object, path: str, is_delete: bool) -> str | None:
     if is_delete:
         raise InvalidInput("renameFrom cannot go with isDelete", "INVALID_RENAME_FROM")
     return None if old == path else old
+
+
+def bare_move(
+    path: str,
+    digest: str,
+    base: str | None,
+    operation_id: str,
+    connector_id: str | None,
+    content_type: str,
+    rename_from: str,
+) -> Edit:
+    """A validated move without content: ``content`` None, ``digest`` the claimed hash.
+
+    Only :func:`move_unchanged` applies it (:func:`is_bare_move`); everywhere else an
+    edit without content is a delete, which a move never is (its ``rename_from``
+    keeps it out of :func:`follow_moves` and of the merges).
+    """
+    return Edit(
+        path,
+        "local",
+        None,
+        digest,
+        0,
+        base,
+        True,
+        "connector",
+        operation_id,
+        connector_id,
+        content_type,
+        rename_from=rename_from,
+    )
+
+
+def is_bare_move(edit: Edit) -> bool:
+    """Whether ``edit`` moves a file without sending its content."""
+    return edit.rename_from is not None and edit.content is None
+
+
+def move_unchanged(changes: Changes, edit: Edit, tree: Occupancy) -> Outcome | LocalSyncError:
+    """Apply a move without content: the file must be live at ``rename_from`` with the
+    claimed hash; a refusal is returned, not raised."""
+    assert edit.rename_from is not None
+    file = changes.files.get(edit.rename_from)
+    if not is_live(file):
+        return StateConflict(
+            f"nothing to move at {edit.rename_from!r}; send the content with the item",
+            "MOVE_SOURCE_GONE",
+        )
+    assert file is not None
+    if file.current_hash != edit.digest:
+        return StateConflict(
+            f"{edit.rename_from!r} no longer has contentHash; send the content with the item",
+            "MOVE_CONTENT_CHANGED",
+        )
+    moved = move_file(changes, edit, tree)
+    if isinstance(moved, LocalSyncError):
+        return moved
+    return Outcome("applied", file.current_hash)
 
 
 def move_file(changes: Changes, edit: Edit, tree: Occupancy) -> bool | LocalSyncError:

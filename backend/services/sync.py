@@ -16,7 +16,14 @@ from backend.services.automerge import MergeKey, compute_merges, load_merge_inpu
 from backend.services.content import check_encoding, check_hash, is_storable, sha256_hex
 from backend.services.edits import Edit, Outcome, apply_edit, file_event, open_conflict
 from backend.services.files import FileRow, load_file_rows
-from backend.services.moves import check_rename_from, follow_moves, move_file
+from backend.services.moves import (
+    bare_move,
+    check_rename_from,
+    follow_moves,
+    is_bare_move,
+    move_file,
+    move_unchanged,
+)
 from backend.services.preview import word_or_line
 from backend.services.sources import get_source
 from backend.services.tree import Occupancy, check_path_free, is_live
@@ -156,7 +163,8 @@ def apply_plan(session: Session, plan: BatchPlan) -> BatchResult:
     changes = Changes(session, source, utcnow())
     paths = {e.path for e in fresh} | {e.rename_from for e in fresh if e.rename_from}
     changes.files.update(load_file_rows(session, source.id, paths))
-    tree = Occupancy(session, source.id, {e.path for e in fresh if e.content is not None})
+    creates = {e.path for e in fresh if e.content is not None or is_bare_move(e)}
+    tree = Occupancy(session, source.id, creates)
     seen: dict[str, tuple[str, ItemResult]] = {}
     for entry in planned:
         if isinstance(entry, ItemResult):
@@ -257,20 +265,26 @@ def _apply_one(
         if first_mark != mark:
             return _reused(edit)
         return ItemResult(op_id, edit.path, "duplicate", first.hash, first.conflict_id)
-    moved: bool | LocalSyncError = False
-    if edit.rename_from is not None:
-        moved = move_file(changes, edit, tree)
-        if isinstance(moved, LocalSyncError):
-            return _rejected(op_id, edit.path, moved)
-    file = changes.files.get(edit.path)
-    if edit.content is not None and not is_live(file):
-        try:
-            tree.check(edit.path)
-        except LocalSyncError as exc:
-            return _rejected(op_id, edit.path, exc)
-    outcome = apply_to_row(changes, merges, edit)
-    if moved and outcome.status == "unchanged":
-        outcome = Outcome("applied", outcome.digest)  # the move was the change
+    if is_bare_move(edit):
+        bare = move_unchanged(changes, edit, tree)
+        if isinstance(bare, LocalSyncError):
+            return _rejected(op_id, edit.path, bare)
+        outcome = bare
+    else:
+        moved: bool | LocalSyncError = False
+        if edit.rename_from is not None:
+            moved = move_file(changes, edit, tree)
+            if isinstance(moved, LocalSyncError):
+                return _rejected(op_id, edit.path, moved)
+        file = changes.files.get(edit.path)
+        if edit.content is not None and not is_live(file):
+            try:
+                tree.check(edit.path)
+            except LocalSyncError as exc:
+                return _rejected(op_id, edit.path, exc)
+        outcome = apply_to_row(changes, merges, edit)
+        if moved and outcome.status == "unchanged":
+            outcome = Outcome("applied", outcome.digest)  # the move was the change
     tree.record(edit.path, is_live(changes.files.get(edit.path)))
     changes.operation(
         {
@@ -395,7 +409,13 @@ def _validate(item: object, settings: Settings, connector_id: str | None) -> Edi
             path, "local", None, None, 0, base, True, "connector", op_id, connector_id, content_type
         )
     if content is None:
-        raise InvalidInput("content is required unless isDelete is true", "MISSING_CONTENT")
+        if rename_from is not None and claimed is not None:
+            return bare_move(path, claimed, base, op_id, connector_id, content_type, rename_from)
+        raise InvalidInput(
+            "content is required unless isDelete is true "
+            "(or the item moves a file unchanged: renameFrom and contentHash)",
+            "MISSING_CONTENT",
+        )
     digest, size, content = checked_content(content, encoding, settings)
     if claimed is not None and claimed != digest:
         raise InvalidInput("contentHash is not the sha256 of content", "HASH_MISMATCH")
