@@ -29,6 +29,10 @@ from tests.factories import Api, upsert
 WORKER = "x-localsync-worker"
 SECRET = "test-secret-" + "x" * 32
 WAIT = 30.0
+WORKERS_UP = 180.0
+"""Bound on both workers answering: each process imports and starts on its own, which on a
+loaded 2-core machine (two suites side by side) took over 30 s; the wait ends as soon as both
+have answered."""
 SUB = "subscription($s: String!) { sourceEvents(sourceId: $s) { cursor path } }"
 
 
@@ -74,14 +78,18 @@ class Workers:
     def wait_for_both(self) -> tuple[str, str]:
         """Open connections until two different workers have answered."""
         seen: set[str] = set()
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + WORKERS_UP
         while len(seen) < 2:
             assert self.proc.poll() is None, self.output.decode(errors="replace")
             assert time.monotonic() < deadline, f"saw workers {seen} only"
             try:
-                seen.add(httpx.get(self.url + "/healthz", timeout=5).headers[WORKER])
+                pid = httpx.get(self.url + "/healthz", timeout=5).headers[WORKER]
             except httpx.TransportError:
                 time.sleep(0.05)  # not accepting yet
+                continue
+            if pid in seen:
+                time.sleep(0.05)  # leave the CPU to the worker still starting
+            seen.add(pid)
         first, second = sorted(seen)
         return first, second
 
